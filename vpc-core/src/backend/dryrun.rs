@@ -1,0 +1,155 @@
+//! The dry-run backend: renders changes as the `ifconfig` (FreeBSD) or
+//! `ip` / `bridge` (Linux) command lines that would make them, and changes
+//! nothing.
+
+use std::net::IpAddr;
+
+use crate::backend::Backend;
+use crate::error::Result;
+use crate::model::addr::Family;
+use crate::plan::{Change, Observed, Platform};
+
+/// Renders instead of applying. `observe` answers with the state it was
+/// given (an empty node by default).
+#[derive(Debug, Clone)]
+pub struct DryRun {
+    platform: Platform,
+    observed: Observed,
+    lines: Vec<String>,
+}
+
+impl DryRun {
+    /// A dry run against `observed` under `platform`'s commands.
+    pub fn new(platform: Platform, observed: Observed) -> Self {
+        DryRun { platform, observed, lines: Vec::new() }
+    }
+
+    /// The command lines rendered so far.
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+}
+
+impl Backend for DryRun {
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    fn observe(&mut self) -> Result<Observed> {
+        Ok(self.observed.clone())
+    }
+
+    fn apply(&mut self, changes: &[Change]) -> Result<usize> {
+        for c in changes {
+            self.lines.extend(render(self.platform, c));
+        }
+        Ok(changes.len())
+    }
+}
+
+/// Quotes `text` for a POSIX shell when it holds anything but safe
+/// characters.
+fn sh(text: &str) -> String {
+    let safe = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.,:/@%+=".contains(&b));
+    if safe { text.to_owned() } else { format!("'{}'", text.replace('\'', r"'\''")) }
+}
+
+fn inet(addr: IpAddr) -> &'static str {
+    match Family::of(addr) {
+        Family::V4 => "inet",
+        Family::V6 => "inet6",
+    }
+}
+
+/// The command lines for one change.
+pub fn render(platform: Platform, change: &Change) -> Vec<String> {
+    match platform {
+        Platform::FreeBsd => render_freebsd(change),
+        Platform::Linux => render_linux(change),
+    }
+}
+
+fn render_freebsd(change: &Change) -> Vec<String> {
+    let line = match change {
+        Change::Destroy { name } => format!("ifconfig {name} destroy"),
+        Change::CreateBridge { name, mtu, description } => {
+            format!("ifconfig bridge create name {name} mtu {mtu} description {}", sh(description))
+        }
+        Change::CreateVxlan { name, vni, local, remote, port, mtu, mac, description } => {
+            let mut l = format!(
+                "ifconfig {name} create vxlanid {vni} vxlanlocal {local} vxlanremote {remote} \
+                 vxlanlocalport {port} vxlanremoteport {port} mtu {mtu}"
+            );
+            if let Some(mac) = mac {
+                l.push_str(&format!(" ether {mac}"));
+            }
+            l.push_str(&format!(" description {}", sh(description)));
+            l
+        }
+        Change::SetMtu { name, mtu } => format!("ifconfig {name} mtu {mtu}"),
+        Change::SetDescription { name, text } => format!("ifconfig {name} description {}", sh(text)),
+        Change::AddAddr { name, addr } => format!("ifconfig {name} {} {addr} alias", inet(addr.addr)),
+        Change::DelAddr { name, addr } => format!("ifconfig {name} {} {addr} -alias", inet(addr.addr)),
+        Change::SetNeighbour { name, ip, mac } => match ip {
+            IpAddr::V4(_) => format!("arp -S {ip} {mac}"),
+            IpAddr::V6(_) => format!("ndp -s {ip}%{name} {mac}"),
+        },
+        Change::AddPort { bridge, port, private: true } => {
+            format!("ifconfig {bridge} addm {port} private {port}")
+        }
+        Change::AddPort { bridge, port, private: false } => format!("ifconfig {bridge} addm {port}"),
+        Change::SetPrivate { bridge, port } => format!("ifconfig {bridge} private {port}"),
+        Change::Up { name } => format!("ifconfig {name} up"),
+    };
+    vec![line]
+}
+
+fn render_linux(change: &Change) -> Vec<String> {
+    match change {
+        Change::Destroy { name } => vec![format!("ip link del dev {name}")],
+        Change::CreateBridge { name, mtu, description } => vec![
+            format!("ip link add {name} mtu {mtu} type bridge"),
+            format!("ip link set dev {name} alias {}", sh(description)),
+        ],
+        Change::CreateVxlan { name, vni, local, remote, port, mtu, mac, description } => {
+            let address = mac.map(|m| format!(" address {m}")).unwrap_or_default();
+            vec![
+                format!(
+                    "ip link add {name} mtu {mtu}{address} type vxlan id {vni} \
+                     local {local} remote {remote} dstport {port}"
+                ),
+                format!("ip link set dev {name} alias {}", sh(description)),
+            ]
+        }
+        Change::SetMtu { name, mtu } => vec![format!("ip link set dev {name} mtu {mtu}")],
+        Change::SetDescription { name, text } => vec![format!("ip link set dev {name} alias {}", sh(text))],
+        Change::AddAddr { name, addr } => vec![format!("ip addr add {addr} dev {name}")],
+        Change::DelAddr { name, addr } => vec![format!("ip addr del {addr} dev {name}")],
+        Change::SetNeighbour { name, ip, mac } => {
+            vec![format!("ip neigh replace {ip} lladdr {mac} dev {name} nud permanent")]
+        }
+        Change::AddPort { bridge, port, private } => {
+            let mut v = vec![format!("ip link set dev {port} master {bridge}")];
+            if *private {
+                v.push(format!("bridge link set dev {port} isolated on"));
+            }
+            v
+        }
+        Change::SetPrivate { port, .. } => vec![format!("bridge link set dev {port} isolated on")],
+        Change::Up { name } => vec![format!("ip link set dev {name} up")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(sh("tunnel-to-a.b"), "tunnel-to-a.b");
+        assert_eq!(sh("a b"), "'a b'");
+        assert_eq!(sh("it's"), r"'it'\''s'");
+        assert_eq!(sh(""), "''");
+    }
+}

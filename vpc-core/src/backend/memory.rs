@@ -1,0 +1,224 @@
+//! An in-memory kernel that enforces the rules the real ones do (name
+//! length, unique names, one VNI per local address and port, one bridge per
+//! member), with a failure that can be injected at the Nth operation.
+
+use std::collections::BTreeMap;
+
+use crate::backend::Backend;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::name::IFNAME_MAX;
+use crate::plan::{Change, Iface, IfaceKind, Observed, Platform, VxlanConf};
+
+/// The in-memory kernel.
+#[derive(Debug, Clone)]
+pub struct MemoryKernel {
+    platform: Platform,
+    ifaces: BTreeMap<String, Iface>,
+    next_index: u32,
+    operations: u64,
+    fail_at: Option<u64>,
+}
+
+impl MemoryKernel {
+    /// An empty kernel following `platform`'s rules.
+    pub fn new(platform: Platform) -> Self {
+        MemoryKernel { platform, ifaces: BTreeMap::new(), next_index: 1, operations: 0, fail_at: None }
+    }
+
+    /// A kernel holding `observed`'s interfaces (indexes kept).
+    pub fn with(platform: Platform, observed: Observed) -> Self {
+        let mut k = MemoryKernel::new(platform);
+        for i in observed.ifaces {
+            k.next_index = k.next_index.max(i.index + 1);
+            k.ifaces.insert(i.name.clone(), i);
+        }
+        k
+    }
+
+    /// Makes operation number `n` (counted from 1 over the kernel's life)
+    /// fail; `None` stops injecting.
+    pub fn fail_at(&mut self, n: Option<u64>) {
+        self.fail_at = n;
+    }
+
+    /// Operations carried out or attempted so far.
+    pub fn operations(&self) -> u64 {
+        self.operations
+    }
+
+    /// The interfaces, by name.
+    pub fn snapshot(&self) -> Observed {
+        Observed { ifaces: self.ifaces.values().cloned().collect() }
+    }
+
+    fn get_mut(&mut self, name: &str) -> Result<&mut Iface> {
+        self.ifaces.get_mut(name).ok_or_else(|| no_such(name))
+    }
+
+    fn create(&mut self, mut iface: Iface) -> Result<()> {
+        if iface.name.is_empty() || iface.name.len() > IFNAME_MAX {
+            return Err(Error::new(
+                ErrorKind::Backend,
+                format!("interface name {:?} is not valid: expected 1 to {IFNAME_MAX} bytes", iface.name),
+            ));
+        }
+        if self.ifaces.contains_key(&iface.name) {
+            return Err(Error::new(ErrorKind::Backend, format!("interface {} already exists", iface.name)));
+        }
+        if let IfaceKind::Vxlan(new) = &iface.kind {
+            let clash = self.ifaces.values().find(|i| match &i.kind {
+                IfaceKind::Vxlan(c) => c.vni == new.vni && c.local == new.local && c.port == new.port,
+                _ => false,
+            });
+            if let Some(other) = clash {
+                return Err(Error::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "VNI {} on local address {:?} port {} is already used by {}",
+                        new.vni, new.local, new.port, other.name
+                    ),
+                ));
+            }
+        }
+        iface.index = self.next_index;
+        self.next_index += 1;
+        self.ifaces.insert(iface.name.clone(), iface);
+        Ok(())
+    }
+
+    fn one(&mut self, change: &Change) -> Result<()> {
+        match change {
+            Change::Destroy { name } => {
+                let gone = self.ifaces.remove(name).ok_or_else(|| no_such(name))?;
+                if gone.kind == IfaceKind::Bridge {
+                    for i in self.ifaces.values_mut().filter(|i| i.master.as_deref() == Some(name)) {
+                        i.master = None;
+                        i.private = false;
+                    }
+                }
+            }
+            Change::CreateBridge { name, mtu, description } => self.create(Iface {
+                kind: IfaceKind::Bridge,
+                mtu: *mtu,
+                description: Some(description.clone()),
+                ..blank(name)
+            })?,
+            Change::CreateVxlan { name, vni, local, remote, port, mtu, mac, description } => {
+                if *vni == 0 || *vni > crate::model::mesh::VNI_MAX {
+                    return Err(Error::new(ErrorKind::Backend, format!("VNI {vni} is out of range")));
+                }
+                self.create(Iface {
+                    kind: IfaceKind::Vxlan(VxlanConf {
+                        vni: *vni,
+                        local: Some(*local),
+                        remote: Some(*remote),
+                        port: *port,
+                    }),
+                    mtu: *mtu,
+                    mac: *mac,
+                    description: Some(description.clone()),
+                    ..blank(name)
+                })?;
+            }
+            Change::SetMtu { name, mtu } => {
+                if !(68..=65535).contains(mtu) {
+                    return Err(Error::new(ErrorKind::Backend, format!("MTU {mtu} is out of range")));
+                }
+                self.get_mut(name)?.mtu = *mtu;
+            }
+            Change::SetDescription { name, text } => self.get_mut(name)?.description = Some(text.clone()),
+            Change::AddAddr { name, addr } => {
+                let i = self.get_mut(name)?;
+                if i.addrs.contains(addr) {
+                    return Err(Error::new(ErrorKind::Backend, format!("{addr} is already on {name}")));
+                }
+                i.addrs.push(*addr);
+            }
+            Change::DelAddr { name, addr } => {
+                let i = self.get_mut(name)?;
+                let at = i.addrs.iter().position(|a| a == addr).ok_or_else(|| {
+                    Error::new(ErrorKind::Backend, format!("{addr} is not on {name}"))
+                })?;
+                i.addrs.remove(at);
+            }
+            Change::SetNeighbour { name, ip, mac } => {
+                let i = self.get_mut(name)?;
+                i.neighbours.retain(|(a, _)| a != ip);
+                i.neighbours.push((*ip, *mac));
+            }
+            Change::AddPort { bridge, port, private } => {
+                match self.ifaces.get(bridge) {
+                    Some(b) if b.kind == IfaceKind::Bridge => {}
+                    Some(_) => {
+                        return Err(Error::new(ErrorKind::Backend, format!("{bridge} is not a bridge")));
+                    }
+                    None => return Err(no_such(bridge)),
+                }
+                let p = self.get_mut(port)?;
+                if p.kind == IfaceKind::Bridge {
+                    return Err(Error::new(ErrorKind::Backend, format!("bridge {port} cannot be a port")));
+                }
+                if let Some(other) = &p.master {
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("{port} is already a member of bridge {other}"),
+                    ));
+                }
+                p.master = Some(bridge.clone());
+                p.private = *private;
+            }
+            Change::SetPrivate { bridge, port } => {
+                let p = self.get_mut(port)?;
+                if p.master.as_deref() != Some(bridge) {
+                    return Err(Error::new(ErrorKind::Backend, format!("{port} is not a member of {bridge}")));
+                }
+                p.private = true;
+            }
+            Change::Up { name } => self.get_mut(name)?.up = true,
+        }
+        Ok(())
+    }
+}
+
+fn blank(name: &str) -> Iface {
+    Iface {
+        name: name.to_owned(),
+        index: 0,
+        kind: IfaceKind::Other(String::new()),
+        mtu: 1500,
+        up: false,
+        description: None,
+        mac: None,
+        master: None,
+        private: false,
+        addrs: Vec::new(),
+        neighbours: Vec::new(),
+    }
+}
+
+fn no_such(name: &str) -> Error {
+    Error::new(ErrorKind::Backend, format!("interface {name} does not exist"))
+}
+
+impl Backend for MemoryKernel {
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    fn observe(&mut self) -> Result<Observed> {
+        Ok(self.snapshot())
+    }
+
+    fn apply(&mut self, changes: &[Change]) -> Result<usize> {
+        for (done, change) in changes.iter().enumerate() {
+            self.operations += 1;
+            let result = if self.fail_at == Some(self.operations) {
+                Err(Error::new(ErrorKind::Backend, format!("injected failure at operation {}", self.operations)))
+            } else {
+                self.one(change)
+            };
+            result.map_err(|e| e.context(format!("change {} of {} ({change})", done + 1, changes.len())))?;
+        }
+        Ok(changes.len())
+    }
+}

@@ -1,0 +1,22 @@
+//! Backends carry a plan out against a kernel. One trait; the memory
+//! backend is an in-memory kernel for tests, the dry-run backend renders
+//! the commands an administrator would type.
+
+pub mod dryrun;
+pub mod memory;
+
+use crate::error::Result;
+use crate::plan::{Change, Observed, Platform};
+
+/// A kernel the planner can read and change.
+pub trait Backend {
+    /// Whose rules this kernel follows.
+    fn platform(&self) -> Platform;
+
+    /// Reads every interface.
+    fn observe(&mut self) -> Result<Observed>;
+
+    /// Makes `changes` in order, stopping at the first that fails; the
+    /// error names that change. Returns how many were made.
+    fn apply(&mut self, changes: &[Change]) -> Result<usize>;
+}

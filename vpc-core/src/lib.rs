@@ -1,0 +1,29 @@
+//! `vpc-core`: stretched layer-2 VPCs over VXLAN.
+//!
+//! Layers, from pure to effectful:
+//!
+//! - [`model`]: names, addresses, member slots, pair numbering, VNIs,
+//!   link addresses, MTU and quotas. Pure functions of a [`Spec`].
+//! - [`plan`]: a node's desired state, its observed state, and the ordered
+//!   changes between them. Pure.
+//! - [`backend`]: carries changes out against a kernel (memory and dry-run
+//!   here; Linux and FreeBSD behind the same trait).
+//! - [`store`]: the state directory, with atomic writes and a lock.
+//! - [`ops`]: local operations that tie the store to the model; the front
+//!   ends (CLI, C, Python) call these.
+//!
+//! Vocabulary: a *node* is a host; a *slot* is a member's fixed position
+//! in a VPC (slot 0 is the initiator); a *pair* or *link* is one tunnel
+//! between two members; the *peer network* is the CIDR link addresses are
+//! cut from; the *VPC bridge* holds a node's tunnels and guest ports.
+//!
+//! [`Spec`]: model::spec::Spec
+
+pub mod backend;
+pub mod error;
+pub mod model;
+pub mod ops;
+pub mod plan;
+pub mod store;
+
+pub use error::{Error, ErrorKind, Result};

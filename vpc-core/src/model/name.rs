@@ -1,0 +1,121 @@
+//! Validated names: a VPC's name and a node's name.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Longest interface name the kernels accept (IFNAMSIZ − 1 on both systems).
+pub const IFNAME_MAX: usize = 15;
+
+/// A VPC's name. It is also the bridge's interface name, a file name and an
+/// rc.conf variable suffix, so it must be `[A-Za-z][A-Za-z0-9_]*` and at
+/// most 15 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct VpcName(String);
+
+impl VpcName {
+    /// Validates `name`.
+    pub fn new(name: &str) -> Result<Self> {
+        let expected = "expected a letter followed by letters, digits or '_', at most 15 bytes";
+        let mut chars = name.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+        let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !first_ok || !rest_ok || name.len() > IFNAME_MAX {
+            return Err(Error::invalid(format!("vpc_name {name:?} is not valid: {expected}")));
+        }
+        Ok(VpcName(name.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A node's name: a host name (letters, digits, '.', '-', '_'), 1 to 253
+/// bytes, not starting with '.' or '-'. It names a file in the state
+/// directory, so nothing else is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct NodeName(String);
+
+impl NodeName {
+    /// Validates `name`.
+    pub fn new(name: &str) -> Result<Self> {
+        let ok = !name.is_empty()
+            && name.len() <= 253
+            && !name.starts_with(['.', '-'])
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !ok {
+            return Err(Error::invalid(format!(
+                "node name {name:?} is not valid: expected a host name of 1 to 253 letters, \
+                 digits, '.', '-' or '_', not starting with '.' or '-'"
+            )));
+        }
+        Ok(NodeName(name.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! string_newtype_impls {
+    ($ty:ident) => {
+        impl TryFrom<String> for $ty {
+            type Error = Error;
+            fn try_from(s: String) -> Result<Self> {
+                $ty::new(&s)
+            }
+        }
+        impl From<$ty> for String {
+            fn from(n: $ty) -> String {
+                n.0
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::str::FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                $ty::new(s)
+            }
+        }
+    };
+}
+string_newtype_impls!(VpcName);
+string_newtype_impls!(NodeName);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vpc_names() {
+        for ok in ["vpc1", "a", "A_b9", "abcdefghijklmno"] {
+            assert!(VpcName::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1vpc", "_x", "vpc-1", "vpc.1", "a/b", "abcdefghijklmnop", "vpç"] {
+            let e = VpcName::new(bad).unwrap_err();
+            assert!(e.message().contains("vpc_name"), "{e}");
+            assert!(e.message().contains(&format!("{bad:?}")), "{e}");
+        }
+    }
+
+    #[test]
+    fn node_names() {
+        for ok in ["jhoster1.olevole.ru", "gold-hoster-02.hz.fbs.dev", "h_1", "a"] {
+            assert!(NodeName::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "-x", "a/b", "a b", "a\0", &"x".repeat(254)] {
+            assert!(NodeName::new(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! The VPC spec: the one document every member holds and computes its
+//! interfaces from. Built locally from `key=value` options, or received
+//! from a peer as JSON; both paths end in [`Spec::check`].
+
+use std::ops::RangeInclusive;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::addr::{Family, IfAddr, Network};
+use crate::model::mesh::{self, Link, LinkPlan, Member, Numbering, VNI_MAX};
+use crate::model::mtu;
+use crate::model::name::{NodeName, VpcName};
+use crate::model::node::Node;
+use crate::model::quota::{self, Quota};
+
+/// The spec format this build reads and writes.
+pub const SPEC_SCHEMA: u32 = 1;
+
+/// VXLAN's IANA port, the default.
+pub const DEFAULT_PORT: u16 = 4789;
+
+/// Default `vni_base` values are multiples of this, one block per VPC.
+pub const VNI_BLOCK: u32 = 4096;
+
+/// A VPC definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Format version of this document ([`SPEC_SCHEMA`]).
+    pub schema_version: u32,
+    /// The VPC's name.
+    pub name: VpcName,
+    /// Incremented by every change; a node accepts a synced spec only when
+    /// it is newer than the one it holds.
+    pub generation: u64,
+    /// Member slots; slot 0 is the initiator; `null` is a vacant slot.
+    pub members: Vec<Option<Member>>,
+    /// Network the link addresses are cut from.
+    pub peer_network: Network,
+    /// Prefix of one link block.
+    pub link_prefix: u8,
+    /// VNIs are `vni_base + pair + 1`.
+    pub vni_base: u32,
+    /// VXLAN UDP port.
+    pub port: u16,
+    /// Pair numbering scheme.
+    pub numbering: Numbering,
+    /// MTU of the underlay path between members.
+    pub underlay_mtu: u32,
+    /// A chosen VPC MTU, below the computed limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
+    /// Whether guests carry 802.1Q tags (4 more bytes of overhead).
+    #[serde(default)]
+    pub vlan: bool,
+    /// Cluster-wide limits on guests.
+    #[serde(default, skip_serializing_if = "Quota::is_unlimited")]
+    pub quota: Quota,
+}
+
+/// The tunable part of a spec, as given with `key=value` words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// `peer_network=` (required to define a VPC).
+    pub peer_network: Option<Network>,
+    /// `link_prefix=`; default by the peer network's family.
+    pub link_prefix: Option<u8>,
+    /// `vni_base=`; default: the first free block of [`VNI_BLOCK`].
+    pub vni_base: Option<u32>,
+    /// `port=`.
+    pub port: u16,
+    /// `numbering=`.
+    pub numbering: Numbering,
+    /// `underlay_mtu=`.
+    pub underlay_mtu: u32,
+    /// `mtu=`.
+    pub mtu: Option<u32>,
+    /// `vlan=`.
+    pub vlan: bool,
+    /// `max_guests=`, `max_cpus=`, `max_mem=`, `max_disk=`.
+    pub quota: Quota,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            peer_network: None,
+            link_prefix: None,
+            vni_base: None,
+            port: DEFAULT_PORT,
+            numbering: Numbering::Stable,
+            underlay_mtu: 1500,
+            mtu: None,
+            vlan: false,
+            quota: Quota::default(),
+        }
+    }
+}
+
+/// The keys [`Options::set`] understands, with one line of help each.
+pub const OPTION_KEYS: &[(&str, &str)] = &[
+    ("peer_network", "CIDR the link addresses are cut from, e.g. 10.100.0.0/24"),
+    ("link_prefix", "link block prefix: 30 or 31 (IPv4), 126 or 127 (IPv6); default 30 / 126"),
+    ("vni_base", "VNIs are vni_base+1, vni_base+2, …; default: first free multiple of 4096"),
+    ("port", "VXLAN UDP port; default 4789"),
+    ("numbering", "stable (default: membership changes keep links) or cbsd (CBSD's order)"),
+    ("underlay_mtu", "MTU of the path between members; default 1500"),
+    ("mtu", "VPC MTU, from 1280 up to underlay_mtu minus VXLAN overhead (the default)"),
+    ("vlan", "1 if guests send 802.1Q-tagged frames (4 more bytes of overhead); default 0"),
+    ("max_guests", "most guests attached at once, cluster-wide; 0 = unlimited"),
+    ("max_cpus", "most virtual CPUs over all guests; 0 = unlimited"),
+    ("max_mem", "most memory over all guests, e.g. 64g; 0 = unlimited"),
+    ("max_disk", "most disk over all guests, e.g. 2t; 0 = unlimited"),
+];
+
+/// Parses a whole number in `range`; `key` names the argument in errors.
+pub fn parse_number<T>(key: &str, text: &str, range: RangeInclusive<T>) -> Result<T>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    text.parse::<T>().ok().filter(|v| range.contains(v)).ok_or_else(|| {
+        Error::invalid(format!(
+            "{key} {text:?} is not valid: expected a whole number from {} to {}",
+            range.start(),
+            range.end()
+        ))
+    })
+}
+
+/// Parses `0` or `1`.
+pub fn parse_flag(key: &str, text: &str) -> Result<bool> {
+    match text {
+        "0" => Ok(false),
+        "1" => Ok(true),
+        _ => Err(Error::invalid(format!("{key} {text:?} is not valid: expected 0 or 1"))),
+    }
+}
+
+impl Options {
+    /// Sets option `key` from its text; `Ok(false)` when `key` is not a
+    /// spec option (the caller decides whether that is an error).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool> {
+        match key {
+            "peer_network" => self.peer_network = Some(Network::parse(value)?),
+            "link_prefix" => self.link_prefix = Some(parse_number(key, value, 30..=127)?),
+            "vni_base" => self.vni_base = Some(parse_number(key, value, 0..=VNI_MAX - 1)?),
+            "port" => self.port = parse_number(key, value, 1..=65535)?,
+            "numbering" => self.numbering = Numbering::parse(value)?,
+            "underlay_mtu" => self.underlay_mtu = parse_number(key, value, 1..=mtu::MTU_MAX)?,
+            "mtu" => self.mtu = Some(parse_number(key, value, 1..=mtu::MTU_MAX)?),
+            "vlan" => self.vlan = parse_flag(key, value)?,
+            "max_guests" => self.quota.max_guests = parse_number(key, value, 0..=u64::MAX)?,
+            "max_cpus" => self.quota.max_cpus = parse_number(key, value, 0..=u64::MAX)?,
+            "max_mem" => self.quota.max_mem = quota::parse_size(key, value)?,
+            "max_disk" => self.quota.max_disk = quota::parse_size(key, value)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+impl Spec {
+    /// Defines a VPC: `initiator` takes slot 0, `others` follow in order.
+    /// `taken` are the VNI ranges of the other VPCs this node holds.
+    pub fn define(
+        name: VpcName,
+        initiator: Node,
+        others: Vec<Node>,
+        options: &Options,
+        taken: &[(VpcName, RangeInclusive<u64>)],
+    ) -> Result<Spec> {
+        let peer_network = options.peer_network.ok_or_else(|| {
+            Error::invalid("peer_network is required: expected a CIDR such as 10.100.0.0/24")
+        })?;
+        if others.is_empty() {
+            return Err(Error::invalid(format!(
+                "node_member gives no node besides this one ({}): expected at least one other",
+                initiator.name
+            )));
+        }
+        let mut members: Vec<Option<Member>> = Vec::with_capacity(others.len() + 1);
+        for node in std::iter::once(initiator).chain(others) {
+            if members.iter().flatten().any(|m| m.node.name == node.name) {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!("node_member lists {} twice (or it is this node)", node.name),
+                ));
+            }
+            members.push(Some(Member { node, bridge_addrs: Vec::new() }));
+        }
+        let vni_base = match options.vni_base {
+            Some(base) => base,
+            None => free_vni_base(members.len(), taken)?,
+        };
+        let spec = Spec {
+            schema_version: SPEC_SCHEMA,
+            name,
+            generation: 1,
+            members,
+            peer_network,
+            link_prefix: options
+                .link_prefix
+                .unwrap_or_else(|| LinkPlan::default_prefix(peer_network.family())),
+            vni_base,
+            port: options.port,
+            numbering: options.numbering,
+            underlay_mtu: options.underlay_mtu,
+            mtu: options.mtu,
+            vlan: options.vlan,
+            quota: options.quota,
+        };
+        spec.check()?;
+        spec.check_vni_free(taken)?;
+        Ok(spec)
+    }
+
+    /// Checks every rule a spec must keep, whoever wrote it.
+    pub fn check(&self) -> Result<()> {
+        if self.schema_version != SPEC_SCHEMA {
+            return Err(Error::invalid(format!(
+                "schema_version {} is not supported: expected {SPEC_SCHEMA}",
+                self.schema_version
+            )));
+        }
+        match self.members.first() {
+            Some(Some(_)) => {}
+            _ => {
+                return Err(Error::invalid(
+                    "members[0] is empty: expected the initiator in slot 0",
+                ));
+            }
+        }
+        let mut names: Vec<&NodeName> = self.members().map(|m| &m.node.name).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("members lists {} twice: expected each node once", w[0]),
+            ));
+        }
+        for m in self.members() {
+            m.node.check()?;
+            let mut addrs = m.bridge_addrs.clone();
+            addrs.sort_unstable();
+            if let Some(w) = addrs.windows(2).find(|w| w[0] == w[1]) {
+                return Err(Error::invalid(format!(
+                    "bridge_ips of {} lists {} twice",
+                    m.node.name, w[0]
+                )));
+            }
+        }
+        if self.port == 0 {
+            return Err(Error::invalid("port 0 is not valid: expected 1 to 65535"));
+        }
+        self.mtu()?;
+        Ok(())
+    }
+
+    /// The occupied slots' members, in slot order.
+    pub fn members(&self) -> impl Iterator<Item = &Member> {
+        self.members.iter().flatten()
+    }
+
+    /// The slot of member `name`.
+    pub fn slot_of(&self, name: &NodeName) -> Option<usize> {
+        self.members.iter().position(|m| m.as_ref().is_some_and(|m| &m.node.name == name))
+    }
+
+    /// The member `name`, or a not-found error naming the VPC.
+    pub fn member(&self, name: &NodeName) -> Result<&Member> {
+        self.members().find(|m| &m.node.name == name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("node {name} is not a member of VPC {}", self.name),
+            )
+        })
+    }
+
+    /// How link addresses are cut.
+    pub fn link_plan(&self) -> Result<LinkPlan> {
+        LinkPlan::new(self.peer_network, self.link_prefix)
+    }
+
+    /// The peer map: one link per pair of members.
+    pub fn peer_map(&self) -> Result<Vec<Link<'_>>> {
+        mesh::peer_map(&self.members, self.numbering, &self.link_plan()?, self.vni_base)
+    }
+
+    /// The VPC-wide MTU.
+    pub fn mtu(&self) -> Result<u32> {
+        let map = self.peer_map()?;
+        let mut families = map.iter().map(|l| l.family);
+        // Families are few: fold them to the worst instead of collecting.
+        let worst = families.next().map(|f| families.fold(f, Family::max));
+        mtu::vpc_mtu(self.underlay_mtu, worst, self.vlan, self.mtu)
+    }
+
+    /// The VNIs this VPC reserves on every member.
+    pub fn vni_range(&self) -> RangeInclusive<u64> {
+        mesh::vni_range(self.vni_base, self.members.len())
+    }
+
+    /// The interface names this VPC owns: its bridge and the tunnels of
+    /// its VNI range. Nothing else is ever changed.
+    pub fn owns(&self, ifname: &str) -> bool {
+        if ifname == self.name.as_str() {
+            return true;
+        }
+        ifname
+            .strip_prefix("vxlan")
+            .filter(|d| !d.starts_with('0'))
+            .and_then(|d| d.parse::<u64>().ok())
+            .is_some_and(|vni| self.vni_range().contains(&vni))
+    }
+
+    /// Refuses a VNI range that overlaps another VPC's on this node.
+    pub fn check_vni_free(&self, taken: &[(VpcName, RangeInclusive<u64>)]) -> Result<()> {
+        let mine = self.vni_range();
+        if mine.is_empty() {
+            return Ok(());
+        }
+        for (other, range) in taken {
+            if other != &self.name && overlaps(&mine, range) {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "VNI range {}..={} of VPC {} overlaps VNI range {}..={} of VPC {other}: \
+                         expected a vni_base outside it",
+                        mine.start(),
+                        mine.end(),
+                        self.name,
+                        range.start(),
+                        range.end()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `node` in the first vacant slot (else at the end); bumps the
+    /// generation.
+    pub fn add_member(&mut self, node: Node) -> Result<()> {
+        if self.slot_of(&node.name).is_some() {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("node {} is already a member of VPC {}", node.name, self.name),
+            ));
+        }
+        let member = Some(Member { node, bridge_addrs: Vec::new() });
+        match self.members.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => *slot = member,
+            None => self.members.push(member),
+        }
+        self.generation += 1;
+        self.check()
+    }
+
+    /// Vacates `name`'s slot; bumps the generation. The initiator stays.
+    pub fn remove_member(&mut self, name: &NodeName) -> Result<()> {
+        let slot = self.slot_of(name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("node {name} is not a member of VPC {}", self.name),
+            )
+        })?;
+        if slot == 0 {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("node {name} is VPC {}'s initiator (slot 0) and cannot be removed", self.name),
+            ));
+        }
+        self.members[slot] = None;
+        self.generation += 1;
+        self.check()
+    }
+
+    /// Replaces `name`'s bridge addresses; bumps the generation when they
+    /// change. Returns whether they did.
+    pub fn set_bridge_addrs(&mut self, name: &NodeName, addrs: Vec<IfAddr>) -> Result<bool> {
+        let slot = self.slot_of(name).ok_or_else(|| {
+            Error::new(ErrorKind::NotFound, format!("node {name} is not a member of VPC {}", self.name))
+        })?;
+        let Some(member) = self.members[slot].as_mut() else { return Ok(false) };
+        if member.bridge_addrs == addrs {
+            return Ok(false);
+        }
+        member.bridge_addrs = addrs;
+        self.generation += 1;
+        self.check()?;
+        Ok(true)
+    }
+
+    /// Reads and checks a spec received as JSON; errors name the offending
+    /// key path.
+    pub fn from_json(text: &str) -> Result<Spec> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let spec: Spec = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            match path.as_str() {
+                "." | "" => Error::invalid(format!("spec JSON is not valid: {inner}")),
+                _ => Error::invalid(format!("spec JSON is not valid at {path}: {inner}")),
+            }
+        })?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// The spec as pretty JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing plain data to a string cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn overlaps(a: &RangeInclusive<u64>, b: &RangeInclusive<u64>) -> bool {
+    !a.is_empty() && !b.is_empty() && a.start() <= b.end() && b.start() <= a.end()
+}
+
+/// The lowest multiple of [`VNI_BLOCK`] whose block (or the whole range
+/// the slots need, if larger) overlaps none of `taken`.
+pub fn free_vni_base(slots: usize, taken: &[(VpcName, RangeInclusive<u64>)]) -> Result<u32> {
+    let span = mesh::index_capacity(slots).max(u64::from(VNI_BLOCK));
+    let mut base: u64 = 0;
+    while base + span <= u64::from(VNI_MAX) {
+        let want = base + 1..=base + span;
+        if !taken.iter().any(|(_, r)| overlaps(&want, r)) {
+            return Ok(base as u32);
+        }
+        base += u64::from(VNI_BLOCK);
+    }
+    Err(Error::new(
+        ErrorKind::Capacity,
+        format!("no free VNI block of {span} left on this node: expected fewer VPCs or vni_base="),
+    ))
+}

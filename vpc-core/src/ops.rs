@@ -1,0 +1,271 @@
+//! Local operations: each reads the store, applies a pure model function
+//! and commits the result under the store's lock. The CLI, the C ABI and
+//! the Python module all call these, so they answer alike.
+
+use std::ops::RangeInclusive;
+
+use serde::Serialize;
+
+use crate::backend::Backend;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::addr::IfAddr;
+use crate::model::name::{NodeName, VpcName};
+use crate::model::node::Node;
+use crate::model::spec::{Options, Spec};
+use crate::plan::{self, Plan, Scope};
+use crate::store::{Identity, Locked, NodeRecord, STATE_SCHEMA, Store};
+
+/// What a mutation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Something new was stored.
+    Created,
+    /// Something stored was changed.
+    Updated,
+    /// The request matched what was stored: nothing was written.
+    Unchanged,
+    /// Something was removed.
+    Removed,
+}
+
+/// Sets this host's identity. Renaming a host that holds VPCs is refused:
+/// their specs name it.
+pub fn node_init(store: &Store, node: Node) -> Result<Outcome> {
+    node.check()?;
+    let locked = store.lock()?;
+    let id = Identity { schema_version: STATE_SCHEMA, name: node.name, ip4: node.ip4, ip6: node.ip6 };
+    let outcome = match store.identity()? {
+        Some(old) if old == id => return Ok(Outcome::Unchanged),
+        Some(old) => {
+            let vpcs = store.vpcs()?;
+            if old.name != id.name && !vpcs.is_empty() {
+                let names: Vec<String> = vpcs.iter().map(|s| s.name.to_string()).collect();
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "this host is {} and holds VPCs {}: renaming it to {} would orphan them; \
+                         remove them first",
+                        old.name,
+                        names.join(", "),
+                        id.name
+                    ),
+                ));
+            }
+            Outcome::Updated
+        }
+        None => Outcome::Created,
+    };
+    if store.node(&id.name)?.is_some() {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!("{} is already a known remote node: expected a name of its own for this host", id.name),
+        ));
+    }
+    locked.write_identity(&id)?;
+    Ok(outcome)
+}
+
+/// Records a node without contacting it.
+pub fn node_add_offline(store: &Store, record: NodeRecord) -> Result<Outcome> {
+    record.node().check()?;
+    let locked = store.lock()?;
+    if store.identity()?.is_some_and(|id| id.name == record.name) {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!("{} is this host's own name: a host is never its own remote node", record.name),
+        ));
+    }
+    let outcome = match store.node(&record.name)? {
+        Some(old) if old == record => return Ok(Outcome::Unchanged),
+        Some(_) => Outcome::Updated,
+        None => Outcome::Created,
+    };
+    locked.write_node(&record)?;
+    Ok(outcome)
+}
+
+/// Forgets node `name`.
+pub fn node_remove(store: &Store, name: &NodeName) -> Result<Outcome> {
+    let locked = store.lock()?;
+    if locked.remove_node(name)? {
+        Ok(Outcome::Removed)
+    } else {
+        Err(Error::new(ErrorKind::NotFound, format!("node {name} is not known: see vpc node mode=list")))
+    }
+}
+
+/// Which nodes a new VPC spans besides this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberSelection {
+    /// Every known node, in ascending byte order of name.
+    All,
+    /// These nodes, in this order.
+    List(Vec<NodeName>),
+}
+
+impl MemberSelection {
+    /// Parses `all` or a comma-separated list of names (`node_member=`).
+    pub fn parse(text: &str) -> Result<MemberSelection> {
+        if text == "all" {
+            return Ok(MemberSelection::All);
+        }
+        let names = text
+            .split(',')
+            .map(|n| {
+                NodeName::new(n).map_err(|e| e.context(format!("node_member {text:?}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MemberSelection::List(names))
+    }
+}
+
+/// The VNI ranges of every VPC held, for overlap checks.
+fn taken_vnis(store: &Store) -> Result<Vec<(VpcName, RangeInclusive<u64>)>> {
+    Ok(store.vpcs()?.into_iter().map(|s| (s.name.clone(), s.vni_range())).collect())
+}
+
+/// Defines a VPC with this host as initiator. Repeating the same
+/// definition is not an error; a different one for an existing name is.
+pub fn vpc_init(
+    store: &Store,
+    name: VpcName,
+    members: &MemberSelection,
+    options: &Options,
+) -> Result<(Outcome, Spec)> {
+    let locked = store.lock()?;
+    let me = store.this_node()?;
+    let known = store.nodes()?;
+    let others: Vec<Node> = match members {
+        MemberSelection::All => known.iter().map(NodeRecord::node).collect(),
+        MemberSelection::List(names) => names
+            .iter()
+            .map(|n| {
+                if *n == me.name {
+                    return Ok(me.clone());
+                }
+                known.iter().find(|r| &r.name == n).map(NodeRecord::node).ok_or_else(|| {
+                    let names: Vec<&str> = known.iter().map(|r| r.name.as_str()).collect();
+                    Error::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "node_member {n} is not a known node: expected one of [{}] \
+                             (add it with vpc node mode=add)",
+                            names.join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?,
+    };
+    let taken: Vec<_> = taken_vnis(store)?.into_iter().filter(|(n, _)| *n != name).collect();
+    let spec = Spec::define(name, me, others, options, &taken)?;
+    if let Some(old) = store.vpc(&spec.name)? {
+        let same = Spec { generation: old.generation, ..spec.clone() };
+        if same == old {
+            return Ok((Outcome::Unchanged, old));
+        }
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "VPC {} already exists with another definition (generation {}): \
+                 change members with mode=add_member / mode=remove_member, or mode=remove it first",
+                old.name, old.generation
+            ),
+        ));
+    }
+    locked.write_vpc(&spec)?;
+    Ok((Outcome::Created, spec))
+}
+
+/// Changes a held spec with `change` under the lock and stores it.
+fn modify(store: &Store, name: &VpcName, change: impl FnOnce(&mut Spec) -> Result<()>) -> Result<Spec> {
+    let locked: Locked<'_> = store.lock()?;
+    let mut spec = store.require_vpc(name)?;
+    change(&mut spec)?;
+    locked.write_vpc(&spec)?;
+    Ok(spec)
+}
+
+/// Adds a known node to a VPC, in the first vacant slot.
+pub fn add_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Spec> {
+    let record = store.node(node)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("node {node} is not known: add it with vpc node mode=add first"),
+        )
+    })?;
+    let taken = taken_vnis(store)?;
+    modify(store, vpc, |spec| {
+        spec.add_member(record.node())?;
+        spec.check_vni_free(&taken)
+    })
+}
+
+/// Removes a member from a VPC; its slot stays vacant.
+pub fn remove_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Spec> {
+    modify(store, vpc, |spec| spec.remove_member(node))
+}
+
+/// Sets this node's bridge addresses in a VPC.
+pub fn set_bridge_addrs(store: &Store, vpc: &VpcName, addrs: Vec<IfAddr>) -> Result<(Outcome, Spec)> {
+    let me = store.this_node()?;
+    let mut changed = false;
+    let spec = modify(store, vpc, |spec| {
+        changed = spec.set_bridge_addrs(&me.name, addrs)?;
+        Ok(())
+    })?;
+    Ok((if changed { Outcome::Updated } else { Outcome::Unchanged }, spec))
+}
+
+/// Forgets a VPC's spec.
+pub fn vpc_remove(store: &Store, name: &VpcName) -> Result<Outcome> {
+    let locked = store.lock()?;
+    store.require_vpc(name)?;
+    locked.remove_vpc(name)?;
+    Ok(Outcome::Removed)
+}
+
+/// Accepts a spec received from a peer: validated like local input, for a
+/// VPC this host is a member of, with a VNI range free on this host, and
+/// newer than the one held (or identical to it).
+pub fn receive(store: &Store, json: &str) -> Result<(Outcome, Spec)> {
+    let spec = Spec::from_json(json)?;
+    let locked = store.lock()?;
+    let me = store.this_node()?;
+    spec.member(&me.name)?;
+    let outcome = match store.vpc(&spec.name)? {
+        Some(old) if old == spec => return Ok((Outcome::Unchanged, old)),
+        Some(old) if spec.generation <= old.generation => {
+            return Err(Error::new(
+                ErrorKind::Stale,
+                format!(
+                    "received VPC {} generation {} is not newer than the held generation {}{}",
+                    spec.name,
+                    spec.generation,
+                    old.generation,
+                    if spec.generation == old.generation { " (and differs from it)" } else { "" }
+                ),
+            ));
+        }
+        Some(_) => Outcome::Updated,
+        None => Outcome::Created,
+    };
+    spec.check_vni_free(&taken_vnis(store)?)?;
+    locked.write_vpc(&spec)?;
+    Ok((outcome, spec))
+}
+
+/// Plans `scope` of `vpc` on `node` against what `backend` observes.
+pub fn plan_node(
+    store: &Store,
+    vpc: &VpcName,
+    node: &NodeName,
+    backend: &mut dyn Backend,
+    scope: Scope,
+) -> Result<Plan> {
+    let spec = store.require_vpc(vpc)?;
+    let desired = plan::desired(&spec, node, backend.platform())?;
+    let observed = backend.observe()?;
+    plan::plan(&desired, &observed, scope)
+}

@@ -1,0 +1,421 @@
+//! The state directory: this node's identity, the nodes it knows and the
+//! VPC specs it holds, as JSON files.
+//!
+//! Every write is atomic (temporary file, fsync, rename, fsync of the
+//! directory), so a reader sees the old file or the new one, never a mix.
+//! Every mutation holds an exclusive lock on the directory: writes are only
+//! reachable through a [`Locked`] guard, so none can happen without it.
+//!
+//! ```text
+//! node.json          this host
+//! nodes/<name>.json  known hosts
+//! vpcs/<name>.json   VPC specs
+//! .lock              flock(2) target
+//! ```
+
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::name::{NodeName, VpcName};
+use crate::model::node::Node;
+use crate::model::spec::Spec;
+
+/// Format version of `node.json` and `nodes/*.json`.
+pub const STATE_SCHEMA: u32 = 1;
+
+/// The environment variable that chooses the state directory.
+pub const STATE_DIR_ENV: &str = "VPC_STATE_DIR";
+
+/// The state directory when [`STATE_DIR_ENV`] is not set.
+pub fn default_dir() -> PathBuf {
+    match std::env::var_os(STATE_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ if cfg!(target_os = "freebsd") => PathBuf::from("/var/db/vpc"),
+        _ => PathBuf::from("/var/lib/vpc"),
+    }
+}
+
+/// This host's identity (`node.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// Format version ([`STATE_SCHEMA`]).
+    pub schema_version: u32,
+    /// This host's name.
+    pub name: NodeName,
+    /// IPv4 underlay address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip4: Option<Ipv4Addr>,
+    /// IPv6 underlay address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6: Option<Ipv6Addr>,
+}
+
+impl Identity {
+    /// The node this identity describes.
+    pub fn node(&self) -> Node {
+        Node { name: self.name.clone(), ip4: self.ip4, ip6: self.ip6 }
+    }
+}
+
+/// A known host (`nodes/<name>.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRecord {
+    /// Format version ([`STATE_SCHEMA`]).
+    pub schema_version: u32,
+    /// The host's name.
+    pub name: NodeName,
+    /// IPv4 underlay address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip4: Option<Ipv4Addr>,
+    /// IPv6 underlay address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6: Option<Ipv6Addr>,
+    /// SSH port.
+    #[serde(default = "default_ssh_port")]
+    pub port: u16,
+    /// SSH user.
+    #[serde(default = "default_ssh_user")]
+    pub user: String,
+    /// The `vpc` command to run there.
+    #[serde(default = "default_command")]
+    pub command: String,
+}
+
+fn default_ssh_port() -> u16 {
+    22
+}
+
+fn default_ssh_user() -> String {
+    "root".to_owned()
+}
+
+fn default_command() -> String {
+    "vpc".to_owned()
+}
+
+impl NodeRecord {
+    /// A record with the default SSH settings.
+    pub fn new(node: Node) -> NodeRecord {
+        NodeRecord {
+            schema_version: STATE_SCHEMA,
+            name: node.name,
+            ip4: node.ip4,
+            ip6: node.ip6,
+            port: default_ssh_port(),
+            user: default_ssh_user(),
+            command: default_command(),
+        }
+    }
+
+    /// The node this record describes.
+    pub fn node(&self) -> Node {
+        Node { name: self.name.clone(), ip4: self.ip4, ip6: self.ip6 }
+    }
+}
+
+/// A state directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot {what} {}: {e}", path.display()))
+}
+
+fn corrupt(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Corrupt, format!("state file {} is not valid: {why}", path.display()))
+}
+
+/// Reads a JSON state file; `None` when it does not exist.
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(corrupt(path, "not UTF-8")),
+        Err(e) => return Err(io_error(path, "read", &e)),
+    };
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(de).map(Some).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        if at == "." { corrupt(path, inner) } else { corrupt(path, format_args!("at {at}: {inner}")) }
+    })
+}
+
+fn check_schema(path: &Path, found: u32, expected: u32) -> Result<()> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(corrupt(path, format_args!("schema_version {found}, expected {expected}")))
+    }
+}
+
+/// Lists `dir`'s `<name>.json` files as names; temporary files (leading
+/// '.') are skipped, anything else is a foreign file and an error.
+fn list_json(dir: &Path) -> Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(dir, "read", &e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(dir, "read", &e))?;
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with('.') {
+            continue;
+        }
+        match file.strip_suffix(".json") {
+            Some(name) if !name.is_empty() => names.push(name.to_owned()),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Corrupt,
+                    format!(
+                        "state directory holds a foreign file {}: expected only <name>.json files",
+                        entry.path().display()
+                    ),
+                ));
+            }
+        }
+    }
+    names.sort_unstable();
+    Ok(names)
+}
+
+impl Store {
+    /// The store at `dir` (nothing is created until the first write).
+    pub fn open(dir: impl Into<PathBuf>) -> Store {
+        Store { dir: dir.into() }
+    }
+
+    /// The store at [`default_dir`].
+    pub fn from_env() -> Store {
+        Store::open(default_dir())
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn identity_path(&self) -> PathBuf {
+        self.dir.join("node.json")
+    }
+
+    fn node_path(&self, name: &NodeName) -> PathBuf {
+        self.dir.join("nodes").join(format!("{name}.json"))
+    }
+
+    fn vpc_path(&self, name: &VpcName) -> PathBuf {
+        self.dir.join("vpcs").join(format!("{name}.json"))
+    }
+
+    /// This host's identity, if set.
+    pub fn identity(&self) -> Result<Option<Identity>> {
+        let path = self.identity_path();
+        let id: Option<Identity> = read_json(&path)?;
+        if let Some(id) = &id {
+            check_schema(&path, id.schema_version, STATE_SCHEMA)?;
+            id.node().check().map_err(|e| corrupt(&path, e))?;
+        }
+        Ok(id)
+    }
+
+    /// This host's identity, or an error telling how to set it.
+    pub fn this_node(&self) -> Result<Node> {
+        self.identity()?.map(|i| i.node()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "this host has no identity in {}: run vpc node mode=init name=NAME ip4=ADDR",
+                    self.dir.display()
+                ),
+            )
+        })
+    }
+
+    /// The record of node `name`, if known.
+    pub fn node(&self, name: &NodeName) -> Result<Option<NodeRecord>> {
+        let path = self.node_path(name);
+        let rec: Option<NodeRecord> = read_json(&path)?;
+        if let Some(rec) = &rec {
+            check_schema(&path, rec.schema_version, STATE_SCHEMA)?;
+            if &rec.name != name {
+                return Err(corrupt(&path, format_args!("holds node {}, expected {name}", rec.name)));
+            }
+            rec.node().check().map_err(|e| corrupt(&path, e))?;
+        }
+        Ok(rec)
+    }
+
+    /// Every known node, in ascending byte order of name.
+    pub fn nodes(&self) -> Result<Vec<NodeRecord>> {
+        let dir = self.dir.join("nodes");
+        let mut out = Vec::new();
+        for file in list_json(&dir)? {
+            let name =
+                NodeName::new(&file).map_err(|e| corrupt(&dir.join(format!("{file}.json")), e))?;
+            out.extend(self.node(&name)?);
+        }
+        Ok(out)
+    }
+
+    /// The spec of VPC `name`, if held.
+    pub fn vpc(&self, name: &VpcName) -> Result<Option<Spec>> {
+        let path = self.vpc_path(name);
+        let spec: Option<Spec> = read_json(&path)?;
+        if let Some(spec) = &spec {
+            if &spec.name != name {
+                return Err(corrupt(&path, format_args!("holds VPC {}, expected {name}", spec.name)));
+            }
+            spec.check().map_err(|e| corrupt(&path, e))?;
+        }
+        Ok(spec)
+    }
+
+    /// The spec of VPC `name`, or a not-found error.
+    pub fn require_vpc(&self, name: &VpcName) -> Result<Spec> {
+        self.vpc(name)?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("VPC {name} does not exist in {}: expected one of vpc mode=list", self.dir.display()),
+            )
+        })
+    }
+
+    /// Every VPC held, in ascending order of name.
+    pub fn vpcs(&self) -> Result<Vec<Spec>> {
+        let dir = self.dir.join("vpcs");
+        let mut out = Vec::new();
+        for file in list_json(&dir)? {
+            let name =
+                VpcName::new(&file).map_err(|e| corrupt(&dir.join(format!("{file}.json")), e))?;
+            out.extend(self.vpc(&name)?);
+        }
+        Ok(out)
+    }
+
+    /// Takes the exclusive lock (waiting for it), creating the directory if
+    /// needed. Stale temporary files of killed writers are removed.
+    pub fn lock(&self) -> Result<Locked<'_>> {
+        fs::create_dir_all(&self.dir).map_err(|e| io_error(&self.dir, "create", &e))?;
+        let path = self.dir.join(".lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error(&path, "open", &e))?;
+        file.lock().map_err(|e| io_error(&path, "lock", &e))?;
+        let locked = Locked { store: self, _lock: file };
+        for sub in ["", "nodes", "vpcs"] {
+            locked.sweep(&self.dir.join(sub));
+        }
+        Ok(locked)
+    }
+}
+
+/// The store with its lock held: the only way to write.
+#[derive(Debug)]
+pub struct Locked<'a> {
+    store: &'a Store,
+    // Dropping the file releases the flock.
+    _lock: File,
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Locked<'_> {
+    /// The store, for reads under the lock.
+    pub fn store(&self) -> &Store {
+        self.store
+    }
+
+    /// Removes temporary files a killed writer left behind; nobody else
+    /// writes while the lock is held. Best effort: a leftover is harmless.
+    fn sweep(&self, dir: &Path) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Writes `value` as JSON to `path` atomically.
+    fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
+        let dir = path.parent().unwrap_or(self.store.dir());
+        fs::create_dir_all(dir).map_err(|e| io_error(dir, "create", &e))?;
+        let mut text = serde_json::to_string_pretty(value)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode {}: {e}", path.display())))?;
+        text.push('\n');
+        let file_name = path.file_name().unwrap_or(OsStr::new("state")).to_string_lossy();
+        let tmp = dir.join(format!(
+            ".{file_name}.{}.{}.tmp",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = (|| {
+            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            fs::rename(&tmp, path)?;
+            File::open(dir)?.sync_all()
+        })();
+        written.map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_error(path, "write", &e)
+        })
+    }
+
+    fn remove(&self, path: &Path) -> Result<bool> {
+        match fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io_error(path, "remove", &e)),
+        }
+        if let Some(dir) = path.parent() {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(dir, "sync", &e))?;
+        }
+        Ok(true)
+    }
+
+    /// Writes this host's identity.
+    pub fn write_identity(&self, id: &Identity) -> Result<()> {
+        self.write_json(&self.store.identity_path(), id)
+    }
+
+    /// Writes a node record.
+    pub fn write_node(&self, rec: &NodeRecord) -> Result<()> {
+        self.write_json(&self.store.node_path(&rec.name), rec)
+    }
+
+    /// Forgets node `name`; false if it was not known.
+    pub fn remove_node(&self, name: &NodeName) -> Result<bool> {
+        self.remove(&self.store.node_path(name))
+    }
+
+    /// Writes a VPC spec.
+    pub fn write_vpc(&self, spec: &Spec) -> Result<()> {
+        self.write_json(&self.store.vpc_path(&spec.name), spec)
+    }
+
+    /// Removes VPC `name`'s spec; false if it was not held.
+    pub fn remove_vpc(&self, name: &VpcName) -> Result<bool> {
+        self.remove(&self.store.vpc_path(name))
+    }
+}
