@@ -81,7 +81,10 @@ pub struct Error {
 impl Error {
     /// An error of `kind` with a complete, human-readable message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// Shorthand for [`ErrorKind::Invalid`].
@@ -102,7 +105,10 @@ impl Error {
     /// The same error with `context: ` put before the message.
     #[must_use]
     pub fn context(self, context: impl fmt::Display) -> Self {
-        Error { kind: self.kind, message: format!("{context}: {}", self.message) }
+        Error {
+            kind: self.kind,
+            message: format!("{context}: {}", self.message),
+        }
     }
 }
 

@@ -2,11 +2,10 @@
 //! and commits the result under the store's lock. The CLI, the C ABI and
 //! the Python module all call these, so they answer alike.
 
-use std::ops::RangeInclusive;
-
 use serde::Serialize;
 
 use crate::backend::Backend;
+use crate::backend::dryrun::DryRun;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::IfAddr;
 use crate::model::name::{NodeName, VpcName};
@@ -29,12 +28,28 @@ pub enum Outcome {
     Removed,
 }
 
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Removed => "removed",
+        })
+    }
+}
+
 /// Sets this host's identity. Renaming a host that holds VPCs is refused:
 /// their specs name it.
 pub fn node_init(store: &Store, node: Node) -> Result<Outcome> {
     node.check()?;
     let locked = store.lock()?;
-    let id = Identity { schema_version: STATE_SCHEMA, name: node.name, ip4: node.ip4, ip6: node.ip6 };
+    let id = Identity {
+        schema_version: STATE_SCHEMA,
+        name: node.name,
+        ip4: node.ip4,
+        ip6: node.ip6,
+    };
     let outcome = match store.identity()? {
         Some(old) if old == id => return Ok(Outcome::Unchanged),
         Some(old) => {
@@ -59,7 +74,10 @@ pub fn node_init(store: &Store, node: Node) -> Result<Outcome> {
     if store.node(&id.name)?.is_some() {
         return Err(Error::new(
             ErrorKind::Conflict,
-            format!("{} is already a known remote node: expected a name of its own for this host", id.name),
+            format!(
+                "{} is already a known remote node: expected a name of its own for this host",
+                id.name
+            ),
         ));
     }
     locked.write_identity(&id)?;
@@ -73,7 +91,10 @@ pub fn node_add_offline(store: &Store, record: NodeRecord) -> Result<Outcome> {
     if store.identity()?.is_some_and(|id| id.name == record.name) {
         return Err(Error::new(
             ErrorKind::Conflict,
-            format!("{} is this host's own name: a host is never its own remote node", record.name),
+            format!(
+                "{} is this host's own name: a host is never its own remote node",
+                record.name
+            ),
         ));
     }
     let outcome = match store.node(&record.name)? {
@@ -91,7 +112,10 @@ pub fn node_remove(store: &Store, name: &NodeName) -> Result<Outcome> {
     if locked.remove_node(name)? {
         Ok(Outcome::Removed)
     } else {
-        Err(Error::new(ErrorKind::NotFound, format!("node {name} is not known: see vpc node mode=list")))
+        Err(Error::new(
+            ErrorKind::NotFound,
+            format!("node {name} is not known: see vpc node mode=list"),
+        ))
     }
 }
 
@@ -112,17 +136,10 @@ impl MemberSelection {
         }
         let names = text
             .split(',')
-            .map(|n| {
-                NodeName::new(n).map_err(|e| e.context(format!("node_member {text:?}")))
-            })
+            .map(|n| NodeName::new(n).map_err(|e| e.context(format!("node_member {text:?}"))))
             .collect::<Result<Vec<_>>>()?;
         Ok(MemberSelection::List(names))
     }
-}
-
-/// The VNI ranges of every VPC held, for overlap checks.
-fn taken_vnis(store: &Store) -> Result<Vec<(VpcName, RangeInclusive<u64>)>> {
-    Ok(store.vpcs()?.into_iter().map(|s| (s.name.clone(), s.vni_range())).collect())
 }
 
 /// Defines a VPC with this host as initiator. Repeating the same
@@ -144,24 +161,35 @@ pub fn vpc_init(
                 if *n == me.name {
                     return Ok(me.clone());
                 }
-                known.iter().find(|r| &r.name == n).map(NodeRecord::node).ok_or_else(|| {
-                    let names: Vec<&str> = known.iter().map(|r| r.name.as_str()).collect();
-                    Error::new(
-                        ErrorKind::NotFound,
-                        format!(
-                            "node_member {n} is not a known node: expected one of [{}] \
+                known
+                    .iter()
+                    .find(|r| &r.name == n)
+                    .map(NodeRecord::node)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = known.iter().map(|r| r.name.as_str()).collect();
+                        Error::new(
+                            ErrorKind::NotFound,
+                            format!(
+                                "node_member {n} is not a known node: expected one of [{}] \
                              (add it with vpc node mode=add)",
-                            names.join(", ")
-                        ),
-                    )
-                })
+                                names.join(", ")
+                            ),
+                        )
+                    })
             })
             .collect::<Result<_>>()?,
     };
-    let taken: Vec<_> = taken_vnis(store)?.into_iter().filter(|(n, _)| *n != name).collect();
-    let spec = Spec::define(name, me, others, options, &taken)?;
+    let held: Vec<Spec> = store
+        .vpcs()?
+        .into_iter()
+        .filter(|s| s.name != name)
+        .collect();
+    let spec = Spec::define(name, me, others, options, &held)?;
     if let Some(old) = store.vpc(&spec.name)? {
-        let same = Spec { generation: old.generation, ..spec.clone() };
+        let same = Spec {
+            generation: old.generation,
+            ..spec.clone()
+        };
         if same == old {
             return Ok((Outcome::Unchanged, old));
         }
@@ -179,7 +207,11 @@ pub fn vpc_init(
 }
 
 /// Changes a held spec with `change` under the lock and stores it.
-fn modify(store: &Store, name: &VpcName, change: impl FnOnce(&mut Spec) -> Result<()>) -> Result<Spec> {
+fn modify(
+    store: &Store,
+    name: &VpcName,
+    change: impl FnOnce(&mut Spec) -> Result<()>,
+) -> Result<Spec> {
     let locked: Locked<'_> = store.lock()?;
     let mut spec = store.require_vpc(name)?;
     change(&mut spec)?;
@@ -195,10 +227,10 @@ pub fn add_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Spec>
             format!("node {node} is not known: add it with vpc node mode=add first"),
         )
     })?;
-    let taken = taken_vnis(store)?;
     modify(store, vpc, |spec| {
         spec.add_member(record.node())?;
-        spec.check_vni_free(&taken)
+        // Read under the lock, so a VPC defined meanwhile is seen.
+        spec.check_beside(&store.vpcs()?)
     })
 }
 
@@ -208,14 +240,25 @@ pub fn remove_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Sp
 }
 
 /// Sets this node's bridge addresses in a VPC.
-pub fn set_bridge_addrs(store: &Store, vpc: &VpcName, addrs: Vec<IfAddr>) -> Result<(Outcome, Spec)> {
+pub fn set_bridge_addrs(
+    store: &Store,
+    vpc: &VpcName,
+    addrs: Vec<IfAddr>,
+) -> Result<(Outcome, Spec)> {
     let me = store.this_node()?;
     let mut changed = false;
     let spec = modify(store, vpc, |spec| {
         changed = spec.set_bridge_addrs(&me.name, addrs)?;
         Ok(())
     })?;
-    Ok((if changed { Outcome::Updated } else { Outcome::Unchanged }, spec))
+    Ok((
+        if changed {
+            Outcome::Updated
+        } else {
+            Outcome::Unchanged
+        },
+        spec,
+    ))
 }
 
 /// Forgets a VPC's spec.
@@ -244,28 +287,37 @@ pub fn receive(store: &Store, json: &str) -> Result<(Outcome, Spec)> {
                     spec.name,
                     spec.generation,
                     old.generation,
-                    if spec.generation == old.generation { " (and differs from it)" } else { "" }
+                    if spec.generation == old.generation {
+                        " (and differs from it)"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
         Some(_) => Outcome::Updated,
         None => Outcome::Created,
     };
-    spec.check_vni_free(&taken_vnis(store)?)?;
+    spec.check_beside(&store.vpcs()?)?;
     locked.write_vpc(&spec)?;
     Ok((outcome, spec))
 }
 
-/// Plans `scope` of `vpc` on `node` against what `backend` observes.
-pub fn plan_node(
-    store: &Store,
-    vpc: &VpcName,
+/// Plans `scope` of `spec` on member `node` against what `backend`
+/// observes, and renders it through the dry-run backend (commands for
+/// `backend`'s platform). Nothing is changed.
+pub fn dry_run(
+    spec: &Spec,
     node: &NodeName,
     backend: &mut dyn Backend,
     scope: Scope,
-) -> Result<Plan> {
-    let spec = store.require_vpc(vpc)?;
-    let desired = plan::desired(&spec, node, backend.platform())?;
+) -> Result<(Plan, Vec<String>)> {
+    let platform = backend.platform();
+    let desired = plan::desired(spec, node, platform)?;
     let observed = backend.observe()?;
-    plan::plan(&desired, &observed, scope)
+    let plan = plan::plan(&desired, &observed, scope)?;
+    let mut render = DryRun::new(platform, observed);
+    render.apply(&plan.changes)?;
+    let lines = render.lines().to_vec();
+    Ok((plan, lines))
 }

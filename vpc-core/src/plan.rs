@@ -32,7 +32,11 @@ pub enum Platform {
 impl Platform {
     /// The platform this program runs on (Linux rules elsewhere, for tests).
     pub fn host() -> Platform {
-        if cfg!(target_os = "freebsd") { Platform::FreeBsd } else { Platform::Linux }
+        if cfg!(target_os = "freebsd") {
+            Platform::FreeBsd
+        } else {
+            Platform::Linux
+        }
     }
 
     /// Parses `freebsd` or `linux`.
@@ -40,7 +44,9 @@ impl Platform {
         match text {
             "freebsd" => Ok(Platform::FreeBsd),
             "linux" => Ok(Platform::Linux),
-            _ => Err(Error::invalid(format!("os {text:?} is not valid: expected freebsd or linux"))),
+            _ => Err(Error::invalid(format!(
+                "os {text:?} is not valid: expected freebsd or linux"
+            ))),
         }
     }
 }
@@ -124,12 +130,17 @@ fn tunnel_mac(vpc: &VpcName, vni: u32, end: usize) -> Mac {
 /// What `node` must have for `spec` under `platform`'s rules.
 pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desired> {
     let me = spec.slot_of(node).ok_or_else(|| {
-        Error::new(ErrorKind::NotFound, format!("node {node} is not a member of VPC {}", spec.name))
+        Error::new(
+            ErrorKind::NotFound,
+            format!("node {node} is not a member of VPC {}", spec.name),
+        )
     })?;
     let map = spec.peer_map()?;
     let mut tunnels = Vec::with_capacity(spec.members.len());
     for link in &map {
-        let Some((mine, far)) = link.side(me) else { continue };
+        let Some((mine, far)) = link.side(me) else {
+            continue;
+        };
         let end = usize::from(link.ends[1].slot == me);
         let linux = platform == Platform::Linux;
         tunnels.push(Tunnel {
@@ -333,11 +344,30 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Change::Destroy { name } => write!(f, "destroy {name}"),
-            Change::CreateBridge { name, mtu, description } => {
-                write!(f, "create bridge {name} mtu {mtu} description {description}")
+            Change::CreateBridge {
+                name,
+                mtu,
+                description,
+            } => {
+                write!(
+                    f,
+                    "create bridge {name} mtu {mtu} description {description}"
+                )
             }
-            Change::CreateVxlan { name, vni, local, remote, port, mtu, mac, description } => {
-                write!(f, "create vxlan {name} vni {vni} local {local} remote {remote} port {port} mtu {mtu}")?;
+            Change::CreateVxlan {
+                name,
+                vni,
+                local,
+                remote,
+                port,
+                mtu,
+                mac,
+                description,
+            } => {
+                write!(
+                    f,
+                    "create vxlan {name} vni {vni} local {local} remote {remote} port {port} mtu {mtu}"
+                )?;
                 if let Some(mac) = mac {
                     write!(f, " mac {mac}")?;
                 }
@@ -347,8 +377,14 @@ impl fmt::Display for Change {
             Change::SetDescription { name, text } => write!(f, "set {name} description {text}"),
             Change::DelAddr { name, addr } => write!(f, "delete address {addr} from {name}"),
             Change::AddAddr { name, addr } => write!(f, "add address {addr} to {name}"),
-            Change::SetNeighbour { name, ip, mac } => write!(f, "set neighbour {ip} {mac} on {name}"),
-            Change::AddPort { bridge, port, private } => {
+            Change::SetNeighbour { name, ip, mac } => {
+                write!(f, "set neighbour {ip} {mac} on {name}")
+            }
+            Change::AddPort {
+                bridge,
+                port,
+                private,
+            } => {
                 let kind = if *private { "private " } else { "" };
                 write!(f, "add {kind}port {port} to {bridge}")
             }
@@ -425,21 +461,35 @@ fn conflict(name: &str, what: &str, found: &IfaceKind) -> Error {
 /// Address changes that take `have` to `want`, ignoring the kernel's own
 /// IPv6 link-local addresses.
 fn addr_changes(name: &str, have: &[IfAddr], want: &[IfAddr], p: &mut Phases) {
-    for a in have.iter().filter(|a| !a.is_link_local() && !want.contains(a)) {
-        p.del_addr.push(Change::DelAddr { name: name.to_owned(), addr: *a });
+    for a in have
+        .iter()
+        .filter(|a| !a.is_link_local() && !want.contains(a))
+    {
+        p.del_addr.push(Change::DelAddr {
+            name: name.to_owned(),
+            addr: *a,
+        });
     }
     for a in want.iter().filter(|a| !have.contains(a)) {
-        p.add_addr.push(Change::AddAddr { name: name.to_owned(), addr: *a });
+        p.add_addr.push(Change::AddAddr {
+            name: name.to_owned(),
+            addr: *a,
+        });
     }
 }
 
 /// The changes that take `observed` to `desired` within `scope`.
 pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan> {
-    let by_name: HashMap<&str, &Iface> =
-        observed.ifaces.iter().map(|i| (i.name.as_str(), i)).collect();
+    let by_name: HashMap<&str, &Iface> = observed
+        .ifaces
+        .iter()
+        .map(|i| (i.name.as_str(), i))
+        .collect();
     let bridge_name = desired.bridge();
     let bridge = match by_name.get(bridge_name) {
-        Some(i) if i.kind != IfaceKind::Bridge => return Err(conflict(bridge_name, "bridge", &i.kind)),
+        Some(i) if i.kind != IfaceKind::Bridge => {
+            return Err(conflict(bridge_name, "bridge", &i.kind));
+        }
         b => b.copied(),
     };
     let mut tunnels: Vec<(&Tunnel, Option<&Iface>)> = Vec::with_capacity(desired.tunnels.len());
@@ -462,16 +512,25 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
             desired.tunnels.iter().map(|t| t.name.as_str()).collect();
         for i in &observed.ifaces {
             if desired.owns_tunnel(i) && !wanted.contains(i.name.as_str()) {
-                p.destroy.push(Change::Destroy { name: i.name.clone() });
+                p.destroy.push(Change::Destroy {
+                    name: i.name.clone(),
+                });
             }
         }
         for (t, have) in &mut tunnels {
-            let conf = VxlanConf { vni: t.vni, local: Some(t.local), remote: Some(t.remote), port: t.port };
+            let conf = VxlanConf {
+                vni: t.vni,
+                local: Some(t.local),
+                remote: Some(t.remote),
+                port: t.port,
+            };
             let same = have.is_some_and(|i| {
                 i.kind == IfaceKind::Vxlan(conf.clone()) && (t.mac.is_none() || i.mac == t.mac)
             });
             if have.is_some() && !same {
-                p.destroy.push(Change::Destroy { name: t.name.clone() });
+                p.destroy.push(Change::Destroy {
+                    name: t.name.clone(),
+                });
                 *have = None;
             }
             tunnel_changes(t, *have, desired.mtu, &mut p);
@@ -483,16 +542,26 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
         let description = desired.bridge_description();
         match bridge {
             None => {
-                p.create.push(Change::CreateBridge { name: name.clone(), mtu: desired.mtu, description });
+                p.create.push(Change::CreateBridge {
+                    name: name.clone(),
+                    mtu: desired.mtu,
+                    description,
+                });
                 addr_changes(&name, &[], &desired.bridge_addrs, &mut p);
                 p.up_bridge.push(Change::Up { name });
             }
             Some(b) => {
                 if b.mtu != desired.mtu {
-                    p.set.push(Change::SetMtu { name: name.clone(), mtu: desired.mtu });
+                    p.set.push(Change::SetMtu {
+                        name: name.clone(),
+                        mtu: desired.mtu,
+                    });
                 }
                 if b.description.as_deref() != Some(description.as_str()) {
-                    p.set.push(Change::SetDescription { name: name.clone(), text: description });
+                    p.set.push(Change::SetDescription {
+                        name: name.clone(),
+                        text: description,
+                    });
                 }
                 addr_changes(&name, &b.addrs, &desired.bridge_addrs, &mut p);
                 if !b.up {
@@ -520,7 +589,11 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
                         p.ports.push(Change::SetPrivate { bridge, port });
                     }
                 }
-                _ => p.ports.push(Change::AddPort { bridge, port, private: true }),
+                _ => p.ports.push(Change::AddPort {
+                    bridge,
+                    port,
+                    private: true,
+                }),
             }
         }
     }
@@ -547,10 +620,16 @@ fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, mtu: u32, p: &mut Phases) {
         }),
         Some(i) => {
             if i.mtu != mtu {
-                p.set.push(Change::SetMtu { name: name.clone(), mtu });
+                p.set.push(Change::SetMtu {
+                    name: name.clone(),
+                    mtu,
+                });
             }
             if i.description.as_deref() != Some(description.as_str()) {
-                p.set.push(Change::SetDescription { name: name.clone(), text: description });
+                p.set.push(Change::SetDescription {
+                    name: name.clone(),
+                    text: description,
+                });
             }
         }
     }
@@ -559,7 +638,11 @@ fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, mtu: u32, p: &mut Phases) {
     if let Some(peer_mac) = t.peer_mac {
         let ip = t.peer_addr.addr;
         if !have.is_some_and(|i| i.neighbours.contains(&(ip, peer_mac))) {
-            p.add_addr.push(Change::SetNeighbour { name: name.clone(), ip, mac: peer_mac });
+            p.add_addr.push(Change::SetNeighbour {
+                name: name.clone(),
+                ip,
+                mac: peer_mac,
+            });
         }
     }
     if !have.is_some_and(|i| i.up) {
@@ -576,13 +659,27 @@ pub fn teardown(desired: &Desired, observed: &Observed, scope: Scope) -> Plan {
         && let Some(b) = observed.get(desired.bridge())
         && b.kind == IfaceKind::Bridge
     {
-        changes.push(Change::Destroy { name: b.name.clone() });
+        changes.push(Change::Destroy {
+            name: b.name.clone(),
+        });
     }
     if scope != Scope::Bridge {
-        let mut owned: Vec<&Iface> =
-            observed.ifaces.iter().filter(|i| desired.owns_tunnel(i)).collect();
-        owned.sort_by_key(|i| i.name.strip_prefix("vxlan").and_then(|d| d.parse::<u64>().ok()));
-        changes.extend(owned.into_iter().map(|i| Change::Destroy { name: i.name.clone() }));
+        let mut owned: Vec<&Iface> = observed
+            .ifaces
+            .iter()
+            .filter(|i| desired.owns_tunnel(i))
+            .collect();
+        owned.sort_by_key(|i| {
+            i.name
+                .strip_prefix("vxlan")
+                .and_then(|d| d.parse::<u64>().ok())
+        });
+        changes.extend(owned.into_iter().map(|i| Change::Destroy {
+            name: i.name.clone(),
+        }));
     }
-    Plan { changes, warnings: Vec::new() }
+    Plan {
+        changes,
+        warnings: Vec::new(),
+    }
 }

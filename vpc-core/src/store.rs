@@ -62,7 +62,11 @@ pub struct Identity {
 impl Identity {
     /// The node this identity describes.
     pub fn node(&self) -> Node {
-        Node { name: self.name.clone(), ip4: self.ip4, ip6: self.ip6 }
+        Node {
+            name: self.name.clone(),
+            ip4: self.ip4,
+            ip6: self.ip6,
+        }
     }
 }
 
@@ -119,7 +123,11 @@ impl NodeRecord {
 
     /// The node this record describes.
     pub fn node(&self) -> Node {
-        Node { name: self.name.clone(), ip4: self.ip4, ip6: self.ip6 }
+        Node {
+            name: self.name.clone(),
+            ip4: self.ip4,
+            ip6: self.ip6,
+        }
     }
 }
 
@@ -130,11 +138,17 @@ pub struct Store {
 }
 
 fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("cannot {what} {}: {e}", path.display()))
+    Error::new(
+        ErrorKind::Io,
+        format!("cannot {what} {}: {e}", path.display()),
+    )
 }
 
 fn corrupt(path: &Path, why: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Corrupt, format!("state file {} is not valid: {why}", path.display()))
+    Error::new(
+        ErrorKind::Corrupt,
+        format!("state file {} is not valid: {why}", path.display()),
+    )
 }
 
 /// Reads a JSON state file; `None` when it does not exist.
@@ -149,7 +163,11 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     serde_path_to_error::deserialize(de).map(Some).map_err(|e| {
         let at = e.path().to_string();
         let inner = e.into_inner();
-        if at == "." { corrupt(path, inner) } else { corrupt(path, format_args!("at {at}: {inner}")) }
+        if at == "." {
+            corrupt(path, inner)
+        } else {
+            corrupt(path, format_args!("at {at}: {inner}"))
+        }
     })
 }
 
@@ -157,7 +175,10 @@ fn check_schema(path: &Path, found: u32, expected: u32) -> Result<()> {
     if found == expected {
         Ok(())
     } else {
-        Err(corrupt(path, format_args!("schema_version {found}, expected {expected}")))
+        Err(corrupt(
+            path,
+            format_args!("schema_version {found}, expected {expected}"),
+        ))
     }
 }
 
@@ -253,7 +274,10 @@ impl Store {
         if let Some(rec) = &rec {
             check_schema(&path, rec.schema_version, STATE_SCHEMA)?;
             if &rec.name != name {
-                return Err(corrupt(&path, format_args!("holds node {}, expected {name}", rec.name)));
+                return Err(corrupt(
+                    &path,
+                    format_args!("holds node {}, expected {name}", rec.name),
+                ));
             }
             rec.node().check().map_err(|e| corrupt(&path, e))?;
         }
@@ -278,7 +302,10 @@ impl Store {
         let spec: Option<Spec> = read_json(&path)?;
         if let Some(spec) = &spec {
             if &spec.name != name {
-                return Err(corrupt(&path, format_args!("holds VPC {}, expected {name}", spec.name)));
+                return Err(corrupt(
+                    &path,
+                    format_args!("holds VPC {}, expected {name}", spec.name),
+                ));
             }
             spec.check().map_err(|e| corrupt(&path, e))?;
         }
@@ -290,7 +317,10 @@ impl Store {
         self.vpc(name)?.ok_or_else(|| {
             Error::new(
                 ErrorKind::NotFound,
-                format!("VPC {name} does not exist in {}: expected one of vpc mode=list", self.dir.display()),
+                format!(
+                    "VPC {name} does not exist in {}: expected one of vpc mode=list",
+                    self.dir.display()
+                ),
             )
         })
     }
@@ -319,7 +349,10 @@ impl Store {
             .open(&path)
             .map_err(|e| io_error(&path, "open", &e))?;
         file.lock().map_err(|e| io_error(&path, "lock", &e))?;
-        let locked = Locked { store: self, _lock: file };
+        let locked = Locked {
+            store: self,
+            _lock: file,
+        };
         for sub in ["", "nodes", "vpcs"] {
             locked.sweep(&self.dir.join(sub));
         }
@@ -346,7 +379,9 @@ impl Locked<'_> {
     /// Removes temporary files a killed writer left behind; nobody else
     /// writes while the lock is held. Best effort: a leftover is harmless.
     fn sweep(&self, dir: &Path) {
-        let Ok(entries) = fs::read_dir(dir) else { return };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
@@ -360,10 +395,17 @@ impl Locked<'_> {
     fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
         let dir = path.parent().unwrap_or(self.store.dir());
         fs::create_dir_all(dir).map_err(|e| io_error(dir, "create", &e))?;
-        let mut text = serde_json::to_string_pretty(value)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode {}: {e}", path.display())))?;
+        let mut text = serde_json::to_string_pretty(value).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot encode {}: {e}", path.display()),
+            )
+        })?;
         text.push('\n');
-        let file_name = path.file_name().unwrap_or(OsStr::new("state")).to_string_lossy();
+        let file_name = path
+            .file_name()
+            .unwrap_or(OsStr::new("state"))
+            .to_string_lossy();
         let tmp = dir.join(format!(
             ".{file_name}.{}.{}.tmp",
             std::process::id(),
@@ -389,7 +431,9 @@ impl Locked<'_> {
             Err(e) => return Err(io_error(path, "remove", &e)),
         }
         if let Some(dir) = path.parent() {
-            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(dir, "sync", &e))?;
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io_error(dir, "sync", &e))?;
         }
         Ok(true)
     }

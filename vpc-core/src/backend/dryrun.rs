@@ -21,7 +21,11 @@ pub struct DryRun {
 impl DryRun {
     /// A dry run against `observed` under `platform`'s commands.
     pub fn new(platform: Platform, observed: Observed) -> Self {
-        DryRun { platform, observed, lines: Vec::new() }
+        DryRun {
+            platform,
+            observed,
+            lines: Vec::new(),
+        }
     }
 
     /// The command lines rendered so far.
@@ -51,8 +55,14 @@ impl Backend for DryRun {
 /// characters.
 fn sh(text: &str) -> String {
     let safe = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.,:/@%+=".contains(&b));
-    if safe { text.to_owned() } else { format!("'{}'", text.replace('\'', r"'\''")) }
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.,:/@%+=".contains(&b));
+    if safe {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 fn inet(addr: IpAddr) -> &'static str {
@@ -73,10 +83,26 @@ pub fn render(platform: Platform, change: &Change) -> Vec<String> {
 fn render_freebsd(change: &Change) -> Vec<String> {
     let line = match change {
         Change::Destroy { name } => format!("ifconfig {name} destroy"),
-        Change::CreateBridge { name, mtu, description } => {
-            format!("ifconfig bridge create name {name} mtu {mtu} description {}", sh(description))
+        Change::CreateBridge {
+            name,
+            mtu,
+            description,
+        } => {
+            format!(
+                "ifconfig bridge create name {name} mtu {mtu} description {}",
+                sh(description)
+            )
         }
-        Change::CreateVxlan { name, vni, local, remote, port, mtu, mac, description } => {
+        Change::CreateVxlan {
+            name,
+            vni,
+            local,
+            remote,
+            port,
+            mtu,
+            mac,
+            description,
+        } => {
             let mut l = format!(
                 "ifconfig {name} create vxlanid {vni} vxlanlocal {local} vxlanremote {remote} \
                  vxlanlocalport {port} vxlanremoteport {port} mtu {mtu}"
@@ -88,17 +114,31 @@ fn render_freebsd(change: &Change) -> Vec<String> {
             l
         }
         Change::SetMtu { name, mtu } => format!("ifconfig {name} mtu {mtu}"),
-        Change::SetDescription { name, text } => format!("ifconfig {name} description {}", sh(text)),
-        Change::AddAddr { name, addr } => format!("ifconfig {name} {} {addr} alias", inet(addr.addr)),
-        Change::DelAddr { name, addr } => format!("ifconfig {name} {} {addr} -alias", inet(addr.addr)),
+        Change::SetDescription { name, text } => {
+            format!("ifconfig {name} description {}", sh(text))
+        }
+        Change::AddAddr { name, addr } => {
+            format!("ifconfig {name} {} {addr} alias", inet(addr.addr))
+        }
+        Change::DelAddr { name, addr } => {
+            format!("ifconfig {name} {} {addr} -alias", inet(addr.addr))
+        }
         Change::SetNeighbour { name, ip, mac } => match ip {
             IpAddr::V4(_) => format!("arp -S {ip} {mac}"),
             IpAddr::V6(_) => format!("ndp -s {ip}%{name} {mac}"),
         },
-        Change::AddPort { bridge, port, private: true } => {
+        Change::AddPort {
+            bridge,
+            port,
+            private: true,
+        } => {
             format!("ifconfig {bridge} addm {port} private {port}")
         }
-        Change::AddPort { bridge, port, private: false } => format!("ifconfig {bridge} addm {port}"),
+        Change::AddPort {
+            bridge,
+            port,
+            private: false,
+        } => format!("ifconfig {bridge} addm {port}"),
         Change::SetPrivate { bridge, port } => format!("ifconfig {bridge} private {port}"),
         Change::Up { name } => format!("ifconfig {name} up"),
     };
@@ -108,11 +148,24 @@ fn render_freebsd(change: &Change) -> Vec<String> {
 fn render_linux(change: &Change) -> Vec<String> {
     match change {
         Change::Destroy { name } => vec![format!("ip link del dev {name}")],
-        Change::CreateBridge { name, mtu, description } => vec![
+        Change::CreateBridge {
+            name,
+            mtu,
+            description,
+        } => vec![
             format!("ip link add {name} mtu {mtu} type bridge"),
             format!("ip link set dev {name} alias {}", sh(description)),
         ],
-        Change::CreateVxlan { name, vni, local, remote, port, mtu, mac, description } => {
+        Change::CreateVxlan {
+            name,
+            vni,
+            local,
+            remote,
+            port,
+            mtu,
+            mac,
+            description,
+        } => {
             let address = mac.map(|m| format!(" address {m}")).unwrap_or_default();
             vec![
                 format!(
@@ -123,13 +176,21 @@ fn render_linux(change: &Change) -> Vec<String> {
             ]
         }
         Change::SetMtu { name, mtu } => vec![format!("ip link set dev {name} mtu {mtu}")],
-        Change::SetDescription { name, text } => vec![format!("ip link set dev {name} alias {}", sh(text))],
+        Change::SetDescription { name, text } => {
+            vec![format!("ip link set dev {name} alias {}", sh(text))]
+        }
         Change::AddAddr { name, addr } => vec![format!("ip addr add {addr} dev {name}")],
         Change::DelAddr { name, addr } => vec![format!("ip addr del {addr} dev {name}")],
         Change::SetNeighbour { name, ip, mac } => {
-            vec![format!("ip neigh replace {ip} lladdr {mac} dev {name} nud permanent")]
+            vec![format!(
+                "ip neigh replace {ip} lladdr {mac} dev {name} nud permanent"
+            )]
         }
-        Change::AddPort { bridge, port, private } => {
+        Change::AddPort {
+            bridge,
+            port,
+            private,
+        } => {
             let mut v = vec![format!("ip link set dev {port} master {bridge}")];
             if *private {
                 v.push(format!("bridge link set dev {port} isolated on"));

@@ -22,7 +22,13 @@ pub struct MemoryKernel {
 impl MemoryKernel {
     /// An empty kernel following `platform`'s rules.
     pub fn new(platform: Platform) -> Self {
-        MemoryKernel { platform, ifaces: BTreeMap::new(), next_index: 1, operations: 0, fail_at: None }
+        MemoryKernel {
+            platform,
+            ifaces: BTreeMap::new(),
+            next_index: 1,
+            operations: 0,
+            fail_at: None,
+        }
     }
 
     /// A kernel holding `observed`'s interfaces (indexes kept).
@@ -48,7 +54,9 @@ impl MemoryKernel {
 
     /// The interfaces, by name.
     pub fn snapshot(&self) -> Observed {
-        Observed { ifaces: self.ifaces.values().cloned().collect() }
+        Observed {
+            ifaces: self.ifaces.values().cloned().collect(),
+        }
     }
 
     fn get_mut(&mut self, name: &str) -> Result<&mut Iface> {
@@ -59,15 +67,23 @@ impl MemoryKernel {
         if iface.name.is_empty() || iface.name.len() > IFNAME_MAX {
             return Err(Error::new(
                 ErrorKind::Backend,
-                format!("interface name {:?} is not valid: expected 1 to {IFNAME_MAX} bytes", iface.name),
+                format!(
+                    "interface name {:?} is not valid: expected 1 to {IFNAME_MAX} bytes",
+                    iface.name
+                ),
             ));
         }
         if self.ifaces.contains_key(&iface.name) {
-            return Err(Error::new(ErrorKind::Backend, format!("interface {} already exists", iface.name)));
+            return Err(Error::new(
+                ErrorKind::Backend,
+                format!("interface {} already exists", iface.name),
+            ));
         }
         if let IfaceKind::Vxlan(new) = &iface.kind {
             let clash = self.ifaces.values().find(|i| match &i.kind {
-                IfaceKind::Vxlan(c) => c.vni == new.vni && c.local == new.local && c.port == new.port,
+                IfaceKind::Vxlan(c) => {
+                    c.vni == new.vni && c.local == new.local && c.port == new.port
+                }
                 _ => false,
             });
             if let Some(other) = clash {
@@ -91,21 +107,41 @@ impl MemoryKernel {
             Change::Destroy { name } => {
                 let gone = self.ifaces.remove(name).ok_or_else(|| no_such(name))?;
                 if gone.kind == IfaceKind::Bridge {
-                    for i in self.ifaces.values_mut().filter(|i| i.master.as_deref() == Some(name)) {
+                    for i in self
+                        .ifaces
+                        .values_mut()
+                        .filter(|i| i.master.as_deref() == Some(name))
+                    {
                         i.master = None;
                         i.private = false;
                     }
                 }
             }
-            Change::CreateBridge { name, mtu, description } => self.create(Iface {
+            Change::CreateBridge {
+                name,
+                mtu,
+                description,
+            } => self.create(Iface {
                 kind: IfaceKind::Bridge,
                 mtu: *mtu,
                 description: Some(description.clone()),
                 ..blank(name)
             })?,
-            Change::CreateVxlan { name, vni, local, remote, port, mtu, mac, description } => {
+            Change::CreateVxlan {
+                name,
+                vni,
+                local,
+                remote,
+                port,
+                mtu,
+                mac,
+                description,
+            } => {
                 if *vni == 0 || *vni > crate::model::mesh::VNI_MAX {
-                    return Err(Error::new(ErrorKind::Backend, format!("VNI {vni} is out of range")));
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("VNI {vni} is out of range"),
+                    ));
                 }
                 self.create(Iface {
                     kind: IfaceKind::Vxlan(VxlanConf {
@@ -122,15 +158,23 @@ impl MemoryKernel {
             }
             Change::SetMtu { name, mtu } => {
                 if !(68..=65535).contains(mtu) {
-                    return Err(Error::new(ErrorKind::Backend, format!("MTU {mtu} is out of range")));
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("MTU {mtu} is out of range"),
+                    ));
                 }
                 self.get_mut(name)?.mtu = *mtu;
             }
-            Change::SetDescription { name, text } => self.get_mut(name)?.description = Some(text.clone()),
+            Change::SetDescription { name, text } => {
+                self.get_mut(name)?.description = Some(text.clone())
+            }
             Change::AddAddr { name, addr } => {
                 let i = self.get_mut(name)?;
                 if i.addrs.contains(addr) {
-                    return Err(Error::new(ErrorKind::Backend, format!("{addr} is already on {name}")));
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("{addr} is already on {name}"),
+                    ));
                 }
                 i.addrs.push(*addr);
             }
@@ -146,17 +190,27 @@ impl MemoryKernel {
                 i.neighbours.retain(|(a, _)| a != ip);
                 i.neighbours.push((*ip, *mac));
             }
-            Change::AddPort { bridge, port, private } => {
+            Change::AddPort {
+                bridge,
+                port,
+                private,
+            } => {
                 match self.ifaces.get(bridge) {
                     Some(b) if b.kind == IfaceKind::Bridge => {}
                     Some(_) => {
-                        return Err(Error::new(ErrorKind::Backend, format!("{bridge} is not a bridge")));
+                        return Err(Error::new(
+                            ErrorKind::Backend,
+                            format!("{bridge} is not a bridge"),
+                        ));
                     }
                     None => return Err(no_such(bridge)),
                 }
                 let p = self.get_mut(port)?;
                 if p.kind == IfaceKind::Bridge {
-                    return Err(Error::new(ErrorKind::Backend, format!("bridge {port} cannot be a port")));
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("bridge {port} cannot be a port"),
+                    ));
                 }
                 if let Some(other) = &p.master {
                     return Err(Error::new(
@@ -170,7 +224,10 @@ impl MemoryKernel {
             Change::SetPrivate { bridge, port } => {
                 let p = self.get_mut(port)?;
                 if p.master.as_deref() != Some(bridge) {
-                    return Err(Error::new(ErrorKind::Backend, format!("{port} is not a member of {bridge}")));
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("{port} is not a member of {bridge}"),
+                    ));
                 }
                 p.private = true;
             }
@@ -197,7 +254,10 @@ fn blank(name: &str) -> Iface {
 }
 
 fn no_such(name: &str) -> Error {
-    Error::new(ErrorKind::Backend, format!("interface {name} does not exist"))
+    Error::new(
+        ErrorKind::Backend,
+        format!("interface {name} does not exist"),
+    )
 }
 
 impl Backend for MemoryKernel {
@@ -213,11 +273,20 @@ impl Backend for MemoryKernel {
         for (done, change) in changes.iter().enumerate() {
             self.operations += 1;
             let result = if self.fail_at == Some(self.operations) {
-                Err(Error::new(ErrorKind::Backend, format!("injected failure at operation {}", self.operations)))
+                Err(Error::new(
+                    ErrorKind::Backend,
+                    format!("injected failure at operation {}", self.operations),
+                ))
             } else {
                 self.one(change)
             };
-            result.map_err(|e| e.context(format!("change {} of {} ({change})", done + 1, changes.len())))?;
+            result.map_err(|e| {
+                e.context(format!(
+                    "change {} of {} ({change})",
+                    done + 1,
+                    changes.len()
+                ))
+            })?;
         }
         Ok(changes.len())
     }

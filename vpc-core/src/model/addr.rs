@@ -71,9 +71,12 @@ fn pow2(n: u8) -> u128 {
 /// Splits `text` at '/' into an address and a prefix length valid for it.
 fn parse_addr_prefix(text: &str, what: &str) -> Result<(IpAddr, u8)> {
     let bad = |why: &str| Error::invalid(format!("{what} {text:?} is not valid: {why}"));
-    let (addr, prefix) =
-        text.split_once('/').ok_or_else(|| bad("expected ADDRESS/PREFIX, e.g. 10.100.0.0/24"))?;
-    let addr: IpAddr = addr.parse().map_err(|_| bad("expected an IPv4 or IPv6 address"))?;
+    let (addr, prefix) = text
+        .split_once('/')
+        .ok_or_else(|| bad("expected ADDRESS/PREFIX, e.g. 10.100.0.0/24"))?;
+    let addr: IpAddr = addr
+        .parse()
+        .map_err(|_| bad("expected an IPv4 or IPv6 address"))?;
     let bits = Family::of(addr).bits();
     let prefix: u8 = prefix
         .parse()
@@ -101,12 +104,20 @@ impl Network {
         let value = to_u128(addr);
         let host_bits = pow2(family.bits() - prefix).wrapping_sub(1);
         if value & host_bits != 0 {
-            let net = Network { family, base: value & !host_bits, prefix };
+            let net = Network {
+                family,
+                base: value & !host_bits,
+                prefix,
+            };
             return Err(Error::invalid(format!(
                 "peer_network {text:?} has host bits set: expected the network address, {net}"
             )));
         }
-        Ok(Network { family, base: value, prefix })
+        Ok(Network {
+            family,
+            base: value,
+            prefix,
+        })
     }
 
     /// IPv4 or IPv6.
@@ -126,6 +137,16 @@ impl Network {
             Some(n) => pow2(n),
             None => 0,
         }
+    }
+
+    /// Whether the two networks share an address.
+    pub fn overlaps(&self, other: &Network) -> bool {
+        if self.family != other.family {
+            return false;
+        }
+        let prefix = self.prefix.min(other.prefix);
+        let mask = !(pow2(self.family.bits() - prefix).wrapping_sub(1));
+        self.base & mask == other.base & mask
     }
 
     /// The address `offset` places after the network address. The caller
@@ -235,14 +256,22 @@ impl Mac {
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
     }
 }
 
 impl TryFrom<String> for Mac {
     type Error = Error;
     fn try_from(s: String) -> Result<Self> {
-        let bad = || Error::invalid(format!("MAC address {s:?} is not valid: expected xx:xx:xx:xx:xx:xx"));
+        let bad = || {
+            Error::invalid(format!(
+                "MAC address {s:?} is not valid: expected xx:xx:xx:xx:xx:xx"
+            ))
+        };
         let mut out = [0u8; 6];
         let mut parts = s.split(':');
         for byte in &mut out {
@@ -279,6 +308,12 @@ mod tests {
         assert_eq!(v6.nth(5).to_string(), "2001:db8::5");
         assert_eq!(Network::parse("::/0").unwrap().blocks(128), u128::MAX);
         assert_eq!(Network::parse("0.0.0.0/0").unwrap().blocks(32), 1 << 32);
+        let a = Network::parse("10.100.0.0/24").unwrap();
+        assert!(a.overlaps(&Network::parse("10.100.0.128/25").unwrap()));
+        assert!(a.overlaps(&Network::parse("10.0.0.0/8").unwrap()));
+        assert!(!a.overlaps(&Network::parse("10.100.1.0/24").unwrap()));
+        assert!(!a.overlaps(&Network::parse("::/0").unwrap()));
+        assert!(Network::parse("::/0").unwrap().overlaps(&v6));
     }
 
     #[test]
@@ -286,9 +321,18 @@ mod tests {
         let e = Network::parse("10.100.0.77/24").unwrap_err();
         assert!(e.message().contains("host bits"), "{e}");
         assert!(e.message().contains("10.100.0.0/24"), "{e}");
-        for bad in ["10.100.0.0", "10.100.0.0/33", "x/24", "2001:db8::/129", "10.0.0.0/-1"] {
+        for bad in [
+            "10.100.0.0",
+            "10.100.0.0/33",
+            "x/24",
+            "2001:db8::/129",
+            "10.0.0.0/-1",
+        ] {
             let e = Network::parse(bad).unwrap_err();
-            assert!(e.message().contains("peer_network") && e.message().contains(bad), "{e}");
+            assert!(
+                e.message().contains("peer_network") && e.message().contains(bad),
+                "{e}"
+            );
         }
     }
 
@@ -305,6 +349,10 @@ mod tests {
     #[test]
     fn link_local_is_recognised() {
         assert!(IfAddr::parse("fe80::1/64", "a").unwrap().is_link_local());
-        assert!(!IfAddr::parse("2001:db8::1/64", "a").unwrap().is_link_local());
+        assert!(
+            !IfAddr::parse("2001:db8::1/64", "a")
+                .unwrap()
+                .is_link_local()
+        );
     }
 }

@@ -82,7 +82,11 @@ pub fn pairs(slots: &[Option<Member>], numbering: Numbering) -> Vec<Pair> {
         Numbering::Stable => {
             for (b, &hi) in present.iter().enumerate() {
                 for &lo in &present[..b] {
-                    out.push(Pair { index: stable_index(lo, hi), lo, hi });
+                    out.push(Pair {
+                        index: stable_index(lo, hi),
+                        lo,
+                        hi,
+                    });
                 }
             }
         }
@@ -171,7 +175,10 @@ impl LinkPlan {
         let block = u128::from(index) * size;
         // A /30 block is network, two ends, broadcast; a /31 is two ends.
         let first = if size >= 4 { 1 } else { 0 };
-        [first, first + 1].map(|o| IfAddr { addr: self.network.nth(block + o), prefix: self.prefix })
+        [first, first + 1].map(|o| IfAddr {
+            addr: self.network.nth(block + o),
+            prefix: self.prefix,
+        })
     }
 }
 
@@ -189,7 +196,7 @@ pub struct End<'a> {
 }
 
 /// One tunnel of the mesh.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Link<'a> {
     /// Pair index.
     pub pair: u64,
@@ -199,6 +206,19 @@ pub struct Link<'a> {
     pub family: Family,
     /// The lower slot's end, then the higher slot's.
     pub ends: [End<'a>; 2],
+}
+
+impl Serialize for Link<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Link", 5)?;
+        st.serialize_field("pair", &self.pair)?;
+        st.serialize_field("vni", &self.vni)?;
+        st.serialize_field("interface", &self.interface())?;
+        st.serialize_field("family", &self.family)?;
+        st.serialize_field("ends", &self.ends)?;
+        st.end()
+    }
 }
 
 impl Link<'_> {
@@ -272,7 +292,9 @@ pub fn peer_map<'a>(
     }
     let mut out = Vec::new();
     for pair in pairs(slots, numbering) {
-        let (Some(a), Some(b)) = (&slots[pair.lo], &slots[pair.hi]) else { continue };
+        let (Some(a), Some(b)) = (&slots[pair.lo], &slots[pair.hi]) else {
+            continue;
+        };
         let (family, ua, ub) = pair_underlay(&a.node, &b.node)?;
         let [la, lb] = links.ends(pair.index);
         out.push(Link {
@@ -281,8 +303,18 @@ pub fn peer_map<'a>(
             vni: (u64::from(vni_base) + pair.index + 1) as u32,
             family,
             ends: [
-                End { slot: pair.lo, node: &a.node.name, underlay: ua, link_addr: la },
-                End { slot: pair.hi, node: &b.node.name, underlay: ub, link_addr: lb },
+                End {
+                    slot: pair.lo,
+                    node: &a.node.name,
+                    underlay: ua,
+                    link_addr: la,
+                },
+                End {
+                    slot: pair.hi,
+                    node: &b.node.name,
+                    underlay: ub,
+                    link_addr: lb,
+                },
             ],
         });
     }

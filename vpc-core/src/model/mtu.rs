@@ -62,18 +62,33 @@ mod tests {
         assert_eq!(vpc_mtu(1500, [Family::V6], false, None).unwrap(), 1430);
         assert_eq!(vpc_mtu(1500, [Family::V4], true, None).unwrap(), 1446);
         assert_eq!(vpc_mtu(1500, [Family::V6], true, None).unwrap(), 1426);
-        assert_eq!(vpc_mtu(1500, [Family::V4, Family::V6], false, None).unwrap(), 1430);
+        assert_eq!(
+            vpc_mtu(1500, [Family::V4, Family::V6], false, None).unwrap(),
+            1430
+        );
         assert_eq!(vpc_mtu(9000, [Family::V4], false, None).unwrap(), 8950);
     }
 
     #[test]
     fn requested_mtu_is_bounded() {
-        assert_eq!(vpc_mtu(1500, [Family::V4], false, Some(1400)).unwrap(), 1400);
-        assert_eq!(vpc_mtu(1500, [Family::V4], false, Some(1280)).unwrap(), 1280);
+        assert_eq!(
+            vpc_mtu(1500, [Family::V4], false, Some(1400)).unwrap(),
+            1400
+        );
+        assert_eq!(
+            vpc_mtu(1500, [Family::V4], false, Some(1280)).unwrap(),
+            1280
+        );
         let e = vpc_mtu(1500, [Family::V4], false, Some(1451)).unwrap_err();
-        assert!(e.message().contains("mtu 1451") && e.message().contains("1450"), "{e}");
+        assert!(
+            e.message().contains("mtu 1451") && e.message().contains("1450"),
+            "{e}"
+        );
         let e = vpc_mtu(1500, [Family::V6], false, Some(1279)).unwrap_err();
-        assert!(e.message().contains("mtu 1279") && e.message().contains("1280"), "{e}");
+        assert!(
+            e.message().contains("mtu 1279") && e.message().contains("1280"),
+            "{e}"
+        );
         let e = vpc_mtu(1300, [Family::V4], false, None).unwrap_err();
         assert!(e.message().contains("underlay_mtu 1300"), "{e}");
     }

@@ -24,7 +24,9 @@ impl VpcName {
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
         let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !first_ok || !rest_ok || name.len() > IFNAME_MAX {
-            return Err(Error::invalid(format!("vpc_name {name:?} is not valid: {expected}")));
+            return Err(Error::invalid(format!(
+                "vpc_name {name:?} is not valid: {expected}"
+            )));
         }
         Ok(VpcName(name.to_owned()))
     }
@@ -48,7 +50,9 @@ impl NodeName {
         let ok = !name.is_empty()
             && name.len() <= 253
             && !name.starts_with(['.', '-'])
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if !ok {
             return Err(Error::invalid(format!(
                 "node name {name:?} is not valid: expected a host name of 1 to 253 letters, \
@@ -102,7 +106,16 @@ mod tests {
         for ok in ["vpc1", "a", "A_b9", "abcdefghijklmno"] {
             assert!(VpcName::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "1vpc", "_x", "vpc-1", "vpc.1", "a/b", "abcdefghijklmnop", "vpç"] {
+        for bad in [
+            "",
+            "1vpc",
+            "_x",
+            "vpc-1",
+            "vpc.1",
+            "a/b",
+            "abcdefghijklmnop",
+            "vpç",
+        ] {
             let e = VpcName::new(bad).unwrap_err();
             assert!(e.message().contains("vpc_name"), "{e}");
             assert!(e.message().contains(&format!("{bad:?}")), "{e}");
@@ -111,7 +124,12 @@ mod tests {
 
     #[test]
     fn node_names() {
-        for ok in ["jhoster1.olevole.ru", "gold-hoster-02.hz.fbs.dev", "h_1", "a"] {
+        for ok in [
+            "jhoster1.olevole.ru",
+            "gold-hoster-02.hz.fbs.dev",
+            "h_1",
+            "a",
+        ] {
             assert!(NodeName::new(ok).is_ok(), "{ok}");
         }
         for bad in ["", ".", "..", "-x", "a/b", "a b", "a\0", &"x".repeat(254)] {

@@ -53,7 +53,12 @@ pub struct Usage {
 impl Usage {
     /// One guest with these resources.
     pub fn guest(cpus: u64, mem: u64, disk: u64) -> Usage {
-        Usage { guests: 1, cpus, mem, disk }
+        Usage {
+            guests: 1,
+            cpus,
+            mem,
+            disk,
+        }
     }
 
     /// The sum, saturating (a sum past 2^64 is over any limit anyway).
@@ -88,14 +93,26 @@ impl fmt::Display for Bytes {
 pub fn admit(quota: &Quota, used: Usage, request: Usage) -> Result<Usage> {
     let after = used.plus(request);
     let checks: [(&str, u64, u64, u64, bool); 4] = [
-        ("max_guests", quota.max_guests, used.guests, request.guests, false),
+        (
+            "max_guests",
+            quota.max_guests,
+            used.guests,
+            request.guests,
+            false,
+        ),
         ("max_cpus", quota.max_cpus, used.cpus, request.cpus, false),
         ("max_mem", quota.max_mem, used.mem, request.mem, true),
         ("max_disk", quota.max_disk, used.disk, request.disk, true),
     ];
     for (key, limit, in_use, asked, bytes) in checks {
         if limit != 0 && in_use.saturating_add(asked) > limit {
-            let show = |v: u64| if bytes { Bytes(v).to_string() } else { v.to_string() };
+            let show = |v: u64| {
+                if bytes {
+                    Bytes(v).to_string()
+                } else {
+                    v.to_string()
+                }
+            };
             return Err(Error::new(
                 ErrorKind::Quota,
                 format!(
@@ -141,15 +158,34 @@ mod tests {
 
     #[test]
     fn admission() {
-        let q = Quota { max_guests: 2, max_cpus: 8, max_mem: 16 * G, max_disk: 0 };
+        let q = Quota {
+            max_guests: 2,
+            max_cpus: 8,
+            max_mem: 16 * G,
+            max_disk: 0,
+        };
         let one = admit(&q, Usage::default(), Usage::guest(4, 8 * G, 100 * G)).unwrap();
         let two = admit(&q, one, Usage::guest(4, 8 * G, 900 * G)).unwrap();
-        assert_eq!(two, Usage { guests: 2, cpus: 8, mem: 16 * G, disk: 1000 * G });
+        assert_eq!(
+            two,
+            Usage {
+                guests: 2,
+                cpus: 8,
+                mem: 16 * G,
+                disk: 1000 * G
+            }
+        );
         let e = admit(&q, two, Usage::guest(0, 0, 0)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Quota);
-        assert_eq!(e.message(), "max_guests 2 would be exceeded: 2 in use, 1 requested");
+        assert_eq!(
+            e.message(),
+            "max_guests 2 would be exceeded: 2 in use, 1 requested"
+        );
         let e = admit(&q, one, Usage::guest(1, 9 * G, 0)).unwrap_err();
-        assert_eq!(e.message(), "max_mem 16 GiB would be exceeded: 8 GiB in use, 9 GiB requested");
+        assert_eq!(
+            e.message(),
+            "max_mem 16 GiB would be exceeded: 8 GiB in use, 9 GiB requested"
+        );
         assert!(admit(&Quota::default(), two, Usage::guest(u64::MAX, u64::MAX, 1)).is_ok());
     }
 

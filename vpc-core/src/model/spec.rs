@@ -100,18 +100,51 @@ impl Default for Options {
 
 /// The keys [`Options::set`] understands, with one line of help each.
 pub const OPTION_KEYS: &[(&str, &str)] = &[
-    ("peer_network", "CIDR the link addresses are cut from, e.g. 10.100.0.0/24"),
-    ("link_prefix", "link block prefix: 30 or 31 (IPv4), 126 or 127 (IPv6); default 30 / 126"),
-    ("vni_base", "VNIs are vni_base+1, vni_base+2, …; default: first free multiple of 4096"),
+    (
+        "peer_network",
+        "CIDR the link addresses are cut from, e.g. 10.100.0.0/24",
+    ),
+    (
+        "link_prefix",
+        "link block prefix: 30 or 31 (IPv4), 126 or 127 (IPv6); default 30 / 126",
+    ),
+    (
+        "vni_base",
+        "VNIs are vni_base+1, vni_base+2, …; default: first free multiple of 4096",
+    ),
     ("port", "VXLAN UDP port; default 4789"),
-    ("numbering", "stable (default: membership changes keep links) or cbsd (CBSD's order)"),
-    ("underlay_mtu", "MTU of the path between members; default 1500"),
-    ("mtu", "VPC MTU, from 1280 up to underlay_mtu minus VXLAN overhead (the default)"),
-    ("vlan", "1 if guests send 802.1Q-tagged frames (4 more bytes of overhead); default 0"),
-    ("max_guests", "most guests attached at once, cluster-wide; 0 = unlimited"),
-    ("max_cpus", "most virtual CPUs over all guests; 0 = unlimited"),
-    ("max_mem", "most memory over all guests, e.g. 64g; 0 = unlimited"),
-    ("max_disk", "most disk over all guests, e.g. 2t; 0 = unlimited"),
+    (
+        "numbering",
+        "stable (default: membership changes keep links) or cbsd (CBSD's order)",
+    ),
+    (
+        "underlay_mtu",
+        "MTU of the path between members; default 1500",
+    ),
+    (
+        "mtu",
+        "VPC MTU, from 1280 up to underlay_mtu minus VXLAN overhead (the default)",
+    ),
+    (
+        "vlan",
+        "1 if guests send 802.1Q-tagged frames (4 more bytes of overhead); default 0",
+    ),
+    (
+        "max_guests",
+        "most guests attached at once, cluster-wide; 0 = unlimited",
+    ),
+    (
+        "max_cpus",
+        "most virtual CPUs over all guests; 0 = unlimited",
+    ),
+    (
+        "max_mem",
+        "most memory over all guests, e.g. 64g; 0 = unlimited",
+    ),
+    (
+        "max_disk",
+        "most disk over all guests, e.g. 2t; 0 = unlimited",
+    ),
 ];
 
 /// Parses a whole number in `range`; `key` names the argument in errors.
@@ -119,13 +152,16 @@ pub fn parse_number<T>(key: &str, text: &str, range: RangeInclusive<T>) -> Resul
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
-    text.parse::<T>().ok().filter(|v| range.contains(v)).ok_or_else(|| {
-        Error::invalid(format!(
-            "{key} {text:?} is not valid: expected a whole number from {} to {}",
-            range.start(),
-            range.end()
-        ))
-    })
+    text.parse::<T>()
+        .ok()
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "{key} {text:?} is not valid: expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ))
+        })
 }
 
 /// Parses `0` or `1`.
@@ -133,7 +169,9 @@ pub fn parse_flag(key: &str, text: &str) -> Result<bool> {
     match text {
         "0" => Ok(false),
         "1" => Ok(true),
-        _ => Err(Error::invalid(format!("{key} {text:?} is not valid: expected 0 or 1"))),
+        _ => Err(Error::invalid(format!(
+            "{key} {text:?} is not valid: expected 0 or 1"
+        ))),
     }
 }
 
@@ -162,13 +200,13 @@ impl Options {
 
 impl Spec {
     /// Defines a VPC: `initiator` takes slot 0, `others` follow in order.
-    /// `taken` are the VNI ranges of the other VPCs this node holds.
+    /// `held` are the other VPCs this node holds.
     pub fn define(
         name: VpcName,
         initiator: Node,
         others: Vec<Node>,
         options: &Options,
-        taken: &[(VpcName, RangeInclusive<u64>)],
+        held: &[Spec],
     ) -> Result<Spec> {
         let peer_network = options.peer_network.ok_or_else(|| {
             Error::invalid("peer_network is required: expected a CIDR such as 10.100.0.0/24")
@@ -187,11 +225,14 @@ impl Spec {
                     format!("node_member lists {} twice (or it is this node)", node.name),
                 ));
             }
-            members.push(Some(Member { node, bridge_addrs: Vec::new() }));
+            members.push(Some(Member {
+                node,
+                bridge_addrs: Vec::new(),
+            }));
         }
         let vni_base = match options.vni_base {
             Some(base) => base,
-            None => free_vni_base(members.len(), taken)?,
+            None => free_vni_base(members.len(), held)?,
         };
         let spec = Spec {
             schema_version: SPEC_SCHEMA,
@@ -211,7 +252,7 @@ impl Spec {
             quota: options.quota,
         };
         spec.check()?;
-        spec.check_vni_free(taken)?;
+        spec.check_beside(held)?;
         Ok(spec)
     }
 
@@ -264,17 +305,21 @@ impl Spec {
 
     /// The slot of member `name`.
     pub fn slot_of(&self, name: &NodeName) -> Option<usize> {
-        self.members.iter().position(|m| m.as_ref().is_some_and(|m| &m.node.name == name))
+        self.members
+            .iter()
+            .position(|m| m.as_ref().is_some_and(|m| &m.node.name == name))
     }
 
     /// The member `name`, or a not-found error naming the VPC.
     pub fn member(&self, name: &NodeName) -> Result<&Member> {
-        self.members().find(|m| &m.node.name == name).ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!("node {name} is not a member of VPC {}", self.name),
-            )
-        })
+        self.members()
+            .find(|m| &m.node.name == name)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("node {name} is not a member of VPC {}", self.name),
+                )
+            })
     }
 
     /// How link addresses are cut.
@@ -284,7 +329,12 @@ impl Spec {
 
     /// The peer map: one link per pair of members.
     pub fn peer_map(&self) -> Result<Vec<Link<'_>>> {
-        mesh::peer_map(&self.members, self.numbering, &self.link_plan()?, self.vni_base)
+        mesh::peer_map(
+            &self.members,
+            self.numbering,
+            &self.link_plan()?,
+            self.vni_base,
+        )
     }
 
     /// The VPC-wide MTU.
@@ -314,24 +364,35 @@ impl Spec {
             .is_some_and(|vni| self.vni_range().contains(&vni))
     }
 
-    /// Refuses a VNI range that overlaps another VPC's on this node.
-    pub fn check_vni_free(&self, taken: &[(VpcName, RangeInclusive<u64>)]) -> Result<()> {
+    /// Refuses to sit beside `held` (the other VPCs of a node) when its VNI
+    /// range or its peer network overlaps one of theirs: tunnels would mix,
+    /// or link addresses would clash.
+    pub fn check_beside(&self, held: &[Spec]) -> Result<()> {
         let mine = self.vni_range();
-        if mine.is_empty() {
-            return Ok(());
-        }
-        for (other, range) in taken {
-            if other != &self.name && overlaps(&mine, range) {
+        for other in held.iter().filter(|o| o.name != self.name) {
+            let theirs = other.vni_range();
+            if overlaps(&mine, &theirs) {
                 return Err(Error::new(
                     ErrorKind::Conflict,
                     format!(
-                        "VNI range {}..={} of VPC {} overlaps VNI range {}..={} of VPC {other}: \
+                        "VNI range {}..={} of VPC {} overlaps VNI range {}..={} of VPC {}: \
                          expected a vni_base outside it",
                         mine.start(),
                         mine.end(),
                         self.name,
-                        range.start(),
-                        range.end()
+                        theirs.start(),
+                        theirs.end(),
+                        other.name
+                    ),
+                ));
+            }
+            if self.peer_network.overlaps(&other.peer_network) {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "peer_network {} of VPC {} overlaps peer_network {} of VPC {}: \
+                         expected a network of its own",
+                        self.peer_network, self.name, other.peer_network, other.name
                     ),
                 ));
             }
@@ -345,10 +406,16 @@ impl Spec {
         if self.slot_of(&node.name).is_some() {
             return Err(Error::new(
                 ErrorKind::Conflict,
-                format!("node {} is already a member of VPC {}", node.name, self.name),
+                format!(
+                    "node {} is already a member of VPC {}",
+                    node.name, self.name
+                ),
             ));
         }
-        let member = Some(Member { node, bridge_addrs: Vec::new() });
+        let member = Some(Member {
+            node,
+            bridge_addrs: Vec::new(),
+        });
         match self.members.iter_mut().find(|s| s.is_none()) {
             Some(slot) => *slot = member,
             None => self.members.push(member),
@@ -368,7 +435,10 @@ impl Spec {
         if slot == 0 {
             return Err(Error::new(
                 ErrorKind::Conflict,
-                format!("node {name} is VPC {}'s initiator (slot 0) and cannot be removed", self.name),
+                format!(
+                    "node {name} is VPC {}'s initiator (slot 0) and cannot be removed",
+                    self.name
+                ),
             ));
         }
         self.members[slot] = None;
@@ -380,9 +450,14 @@ impl Spec {
     /// change. Returns whether they did.
     pub fn set_bridge_addrs(&mut self, name: &NodeName, addrs: Vec<IfAddr>) -> Result<bool> {
         let slot = self.slot_of(name).ok_or_else(|| {
-            Error::new(ErrorKind::NotFound, format!("node {name} is not a member of VPC {}", self.name))
+            Error::new(
+                ErrorKind::NotFound,
+                format!("node {name} is not a member of VPC {}", self.name),
+            )
         })?;
-        let Some(member) = self.members[slot].as_mut() else { return Ok(false) };
+        let Some(member) = self.members[slot].as_mut() else {
+            return Ok(false);
+        };
         if member.bridge_addrs == addrs {
             return Ok(false);
         }
@@ -420,13 +495,13 @@ fn overlaps(a: &RangeInclusive<u64>, b: &RangeInclusive<u64>) -> bool {
 }
 
 /// The lowest multiple of [`VNI_BLOCK`] whose block (or the whole range
-/// the slots need, if larger) overlaps none of `taken`.
-pub fn free_vni_base(slots: usize, taken: &[(VpcName, RangeInclusive<u64>)]) -> Result<u32> {
+/// the slots need, if larger) overlaps none of `held`'s VNI ranges.
+pub fn free_vni_base(slots: usize, held: &[Spec]) -> Result<u32> {
     let span = mesh::index_capacity(slots).max(u64::from(VNI_BLOCK));
     let mut base: u64 = 0;
     while base + span <= u64::from(VNI_MAX) {
         let want = base + 1..=base + span;
-        if !taken.iter().any(|(_, r)| overlaps(&want, r)) {
+        if !held.iter().any(|o| overlaps(&want, &o.vni_range())) {
             return Ok(base as u32);
         }
         base += u64::from(VNI_BLOCK);
