@@ -1,0 +1,160 @@
+//! Planner golden cases: each directory under `tests/plan/` holds a spec, an
+//! observed node and the expected plan. `UPDATE_GOLDEN=1` rewrites the
+//! expected files; review the diff before committing it.
+//!
+//! Every case that plans is also carried out on the memory kernel, which
+//! must then converge (a second plan is empty) without changing any
+//! interface the VPC does not own.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use vpc_core::backend::Backend;
+use vpc_core::backend::memory::MemoryKernel;
+use vpc_core::model::name::NodeName;
+use vpc_core::model::spec::Spec;
+use vpc_core::plan::{self, Observed, Plan, Platform, Scope};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    #[allow(
+        dead_code,
+        reason = "documentation for the reader of the case directory"
+    )]
+    about: String,
+    node: String,
+    platform: Platform,
+    scope: String,
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()))
+}
+
+fn render(result: &Result<Plan, vpc_core::Error>) -> String {
+    match result {
+        Ok(p) => {
+            let mut s = String::new();
+            for c in &p.changes {
+                s.push_str(&format!("{c}\n"));
+            }
+            for w in &p.warnings {
+                s.push_str(&format!("warning: {w}\n"));
+            }
+            if s.is_empty() {
+                "(no changes)\n".to_owned()
+            } else {
+                s
+            }
+        }
+        Err(e) => format!("error ({}): {}\n", e.kind(), e.message()),
+    }
+}
+
+fn run_case(dir: &Path) {
+    let case: Case = serde_json::from_str(&read(dir, "case.json")).unwrap();
+    let spec = Spec::from_json(&read(dir, "spec.json")).unwrap();
+    let observed: Observed = serde_json::from_str(&read(dir, "observed.json")).unwrap();
+    let node = NodeName::new(&case.node).unwrap();
+    let desired = plan::desired(&spec, &node, case.platform).unwrap();
+    let scope = match case.scope.as_str() {
+        "all" => Some(Scope::All),
+        "tunnels" => Some(Scope::Tunnels),
+        "bridge" => Some(Scope::Bridge),
+        "teardown" => None,
+        other => panic!("{}: scope {other}", dir.display()),
+    };
+    let result = match scope {
+        Some(scope) => plan::plan(&desired, &observed, scope),
+        None => Ok(plan::teardown(&desired, &observed, Scope::All)),
+    };
+    let got = render(&result);
+    let expected_path = dir.join("expected.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::write(&expected_path, &got).unwrap();
+    }
+    let expected = fs::read_to_string(&expected_path).unwrap_or_default();
+    assert_eq!(
+        got,
+        expected,
+        "{}: plan differs from expected.txt",
+        dir.display()
+    );
+
+    // Carry the plan out and check what it did.
+    let Ok(p) = result else { return };
+    let mut kernel = MemoryKernel::with(case.platform, observed.clone());
+    kernel
+        .apply(&p.changes)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let after = kernel.snapshot();
+    // The VPC's own interfaces: its name and range, and the right kind.
+    let owned = |i: &plan::Iface| {
+        spec.owns(&i.name)
+            && matches!(
+                (&i.kind, i.name == spec.name.as_str()),
+                (plan::IfaceKind::Bridge, true) | (plan::IfaceKind::Vxlan(_), false)
+            )
+    };
+    for before in observed.ifaces.iter().filter(|i| !owned(i)) {
+        let now = after.get(&before.name);
+        if scope.is_none() && before.master.as_deref() == Some(spec.name.as_str()) {
+            // A guest port stays, released by the destroyed bridge.
+            let now = now.unwrap_or_else(|| panic!("{}: {} vanished", dir.display(), before.name));
+            assert_eq!(now.master, None, "{}: {}", dir.display(), before.name);
+            continue;
+        }
+        assert_eq!(
+            now,
+            Some(before),
+            "{}: foreign {} was changed",
+            dir.display(),
+            before.name
+        );
+    }
+    match scope {
+        Some(scope) => {
+            let again = plan::plan(&desired, &after, scope).unwrap();
+            assert!(
+                again.changes.is_empty(),
+                "{}: not converged: {:?}",
+                dir.display(),
+                again.changes
+            );
+        }
+        None => {
+            let left: Vec<&str> = after
+                .ifaces
+                .iter()
+                .filter(|i| owned(i))
+                .map(|i| i.name.as_str())
+                .collect();
+            assert!(
+                left.is_empty(),
+                "{}: {left:?} survived teardown",
+                dir.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn golden_plans() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/plan");
+    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 9,
+        "golden cases are missing from {}",
+        root.display()
+    );
+    for dir in dirs {
+        run_case(&dir);
+    }
+}
