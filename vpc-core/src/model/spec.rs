@@ -181,7 +181,17 @@ impl Options {
     pub fn set(&mut self, key: &str, value: &str) -> Result<bool> {
         match key {
             "peer_network" => self.peer_network = Some(Network::parse(value)?),
-            "link_prefix" => self.link_prefix = Some(parse_number(key, value, 30..=127)?),
+            "link_prefix" => {
+                let p = value
+                    .parse()
+                    .ok()
+                    .filter(|p| [30, 31, 126, 127].contains(p));
+                self.link_prefix = Some(p.ok_or_else(|| {
+                    Error::invalid(format!(
+                        "link_prefix {value:?} is not valid: expected 30 or 31 (IPv4), 126 or 127 (IPv6)"
+                    ))
+                })?);
+            }
             "vni_base" => self.vni_base = Some(parse_number(key, value, 0..=VNI_MAX - 1)?),
             "port" => self.port = parse_number(key, value, 1..=65535)?,
             "numbering" => self.numbering = Numbering::parse(value)?,
