@@ -1,6 +1,14 @@
 //! The `vpc` command line end to end, against the real binary and a state
 //! directory per test.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    reason = "a test fails by panicking; helpers are pub for this test crate only"
+)]
+
 mod common;
 
 use common::{ARTICLE, Host, article_host};

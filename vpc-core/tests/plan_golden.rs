@@ -6,6 +6,13 @@
 //! must then converge (a second plan is empty) without changing any
 //! interface the VPC does not own.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
