@@ -1,0 +1,216 @@
+//! The memory kernel enforces the real kernels' rules, and the planner
+//! recovers from a failure at any step.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
+use vpc_core::ErrorKind;
+use vpc_core::backend::Backend;
+use vpc_core::backend::memory::MemoryKernel;
+use vpc_core::model::name::{NodeName, VpcName};
+use vpc_core::model::node::Node;
+use vpc_core::model::spec::{Options, Spec};
+use vpc_core::plan::{self, Change, Observed, Platform, Scope};
+
+fn node(name: &str, last: u8) -> Node {
+    Node::new(
+        NodeName::new(name).unwrap(),
+        Some([198, 18, 0, last].into()),
+        None,
+    )
+    .unwrap()
+}
+
+/// A five-member VPC over IPv4.
+fn five() -> Spec {
+    let mut o = Options::default();
+    o.set("peer_network", "10.100.0.0/24").unwrap();
+    let others = (2..=5).map(|i| node(&format!("n{i}"), i)).collect();
+    Spec::define(
+        VpcName::new("vpc1").unwrap(),
+        node("n1", 1),
+        others,
+        &o,
+        &[],
+    )
+    .unwrap()
+}
+
+fn converge(k: &mut MemoryKernel, spec: &Spec, me: &str) -> usize {
+    let d = plan::desired(spec, &NodeName::new(me).unwrap(), k.platform()).unwrap();
+    let p = plan::plan(&d, &k.observe().unwrap(), Scope::All).unwrap();
+    k.apply(&p.changes).unwrap()
+}
+
+#[test]
+fn second_apply_changes_nothing() {
+    let spec = five();
+    for platform in [Platform::Linux, Platform::FreeBsd] {
+        let mut k = MemoryKernel::new(platform);
+        let made = converge(&mut k, &spec, "n3");
+        assert!(made > 10);
+        let before = k.snapshot();
+        let ops = k.operations();
+        assert_eq!(converge(&mut k, &spec, "n3"), 0);
+        assert_eq!(k.operations(), ops);
+        assert_eq!(k.snapshot(), before, "indexes and settings unchanged");
+        let tunnels = before
+            .ifaces
+            .iter()
+            .filter(|i| i.name.starts_with("vxlan"))
+            .count();
+        assert_eq!(tunnels, 4);
+        assert!(
+            before
+                .ifaces
+                .iter()
+                .filter(|i| i.name.starts_with("vxlan"))
+                .all(|i| {
+                    i.master.as_deref() == Some("vpc1") && i.private && i.up && i.mtu == 1450
+                })
+        );
+    }
+}
+
+#[test]
+fn kernel_rules_are_enforced() {
+    let mut k = MemoryKernel::new(Platform::FreeBsd);
+    let vx = |name: &str, vni: u32| Change::CreateVxlan {
+        name: name.to_owned(),
+        vni,
+        local: [198, 18, 0, 1].into(),
+        remote: [198, 18, 0, 2].into(),
+        port: 4789,
+        mtu: 1450,
+        mac: None,
+        description: String::new(),
+    };
+    let br = |name: &str| Change::CreateBridge {
+        name: name.to_owned(),
+        mtu: 1450,
+        description: String::new(),
+    };
+    let fails = |k: &mut MemoryKernel, c: Change, needle: &str| {
+        let e = k.apply(&[c]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Backend);
+        assert!(e.message().contains(needle), "{e}");
+        assert!(e.message().starts_with("change 1 of 1"), "{e}");
+    };
+    k.apply(&[vx("vxlan1", 1), br("b1"), br("b2")]).unwrap();
+    fails(&mut k, vx("vxlan1", 7), "already exists");
+    fails(&mut k, vx("vxlan2", 1), "VNI 1 on local address");
+    fails(&mut k, vx("vxlan_far_too_long", 9), "1 to 15 bytes");
+    fails(&mut k, vx("vxlan0", 0), "VNI 0");
+    fails(
+        &mut k,
+        Change::Up {
+            name: "nope".into(),
+        },
+        "nope does not exist",
+    );
+    k.apply(&[Change::AddPort {
+        bridge: "b1".into(),
+        port: "vxlan1".into(),
+        private: true,
+    }])
+    .unwrap();
+    fails(
+        &mut k,
+        Change::AddPort {
+            bridge: "b2".into(),
+            port: "vxlan1".into(),
+            private: true,
+        },
+        "already a member of bridge b1",
+    );
+    fails(
+        &mut k,
+        Change::AddPort {
+            bridge: "b1".into(),
+            port: "b2".into(),
+            private: false,
+        },
+        "bridge b2 cannot be a port",
+    );
+    fails(
+        &mut k,
+        Change::SetMtu {
+            name: "vxlan1".into(),
+            mtu: 10,
+        },
+        "MTU 10",
+    );
+    let a = vpc_core::model::addr::IfAddr::parse("10.0.0.1/30", "a").unwrap();
+    k.apply(&[Change::AddAddr {
+        name: "vxlan1".into(),
+        addr: a,
+    }])
+    .unwrap();
+    fails(
+        &mut k,
+        Change::AddAddr {
+            name: "vxlan1".into(),
+            addr: a,
+        },
+        "already on vxlan1",
+    );
+    // Destroying a bridge releases its ports.
+    k.apply(&[Change::Destroy { name: "b1".into() }]).unwrap();
+    assert_eq!(k.snapshot().get("vxlan1").unwrap().master, None);
+}
+
+/// Fail the Nth operation of a bring-up for every N: the error names the
+/// change, and a clean apply afterwards converges to the same state as an
+/// undisturbed one, with nothing the plan did not want.
+#[test]
+fn any_failed_step_is_recovered_by_the_next_apply() {
+    let spec = five();
+    let me = NodeName::new("n1").unwrap();
+    let d = plan::desired(&spec, &me, Platform::Linux).unwrap();
+    let mut clean = MemoryKernel::new(Platform::Linux);
+    let total = converge(&mut clean, &spec, "n1");
+    let want = names_and_settings(&clean.snapshot());
+    for n in 1..=total as u64 {
+        let mut k = MemoryKernel::new(Platform::Linux);
+        k.fail_at(Some(n));
+        let p = plan::plan(&d, &Observed::default(), Scope::All).unwrap();
+        let e = k.apply(&p.changes).unwrap_err();
+        assert!(
+            e.message().contains(&format!("change {n} of {total}")),
+            "{e}"
+        );
+        assert!(e.message().contains("injected failure"), "{e}");
+        k.fail_at(None);
+        converge(&mut k, &spec, "n1");
+        assert_eq!(
+            names_and_settings(&k.snapshot()),
+            want,
+            "after a failure at {n}"
+        );
+        // And teardown from there leaves nothing of the VPC.
+        let t = plan::teardown(&d, &k.snapshot(), Scope::All);
+        k.apply(&t.changes).unwrap();
+        assert!(
+            k.snapshot().ifaces.is_empty(),
+            "after a failure at {n}: {:?}",
+            k.snapshot()
+        );
+    }
+}
+
+/// The state without kernel indexes (which differ between two histories).
+fn names_and_settings(o: &Observed) -> Vec<String> {
+    o.ifaces
+        .iter()
+        .map(|i| {
+            let mut i = i.clone();
+            i.index = 0;
+            i.addrs.sort();
+            i.neighbours.sort();
+            format!("{i:?}")
+        })
+        .collect()
+}
