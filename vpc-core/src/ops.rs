@@ -86,7 +86,7 @@ pub fn node_init(store: &Store, node: Node) -> Result<Outcome> {
 
 /// Records a node without contacting it.
 pub fn node_add_offline(store: &Store, record: NodeRecord) -> Result<Outcome> {
-    record.node().check()?;
+    record.check()?;
     let locked = store.lock()?;
     if store.identity()?.is_some_and(|id| id.name == record.name) {
         return Err(Error::new(
@@ -206,17 +206,22 @@ pub fn vpc_init(
     Ok((Outcome::Created, spec))
 }
 
-/// Changes a held spec with `change` under the lock and stores it.
+/// Changes a held spec with `change` under the lock, and stores it if it
+/// changed. Returns whether it did, and the spec.
 fn modify(
     store: &Store,
     name: &VpcName,
     change: impl FnOnce(&mut Spec) -> Result<()>,
-) -> Result<Spec> {
+) -> Result<(bool, Spec)> {
     let locked: Locked<'_> = store.lock()?;
-    let mut spec = store.require_vpc(name)?;
+    let held = store.require_vpc(name)?;
+    let mut spec = held.clone();
     change(&mut spec)?;
-    locked.write_vpc(&spec)?;
-    Ok(spec)
+    let changed = spec != held;
+    if changed {
+        locked.write_vpc(&spec)?;
+    }
+    Ok((changed, spec))
 }
 
 /// Adds a known node to a VPC, in the first vacant slot.
@@ -227,16 +232,17 @@ pub fn add_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Spec>
             format!("node {node} is not known: add it with vpc node mode=add first"),
         )
     })?;
-    modify(store, vpc, |spec| {
+    let (_, spec) = modify(store, vpc, |spec| {
         spec.add_member(record.node())?;
         // Read under the lock, so a VPC defined meanwhile is seen.
         spec.check_beside(&store.vpcs()?)
-    })
+    })?;
+    Ok(spec)
 }
 
 /// Removes a member from a VPC; its slot stays vacant.
 pub fn remove_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Spec> {
-    modify(store, vpc, |spec| spec.remove_member(node))
+    Ok(modify(store, vpc, |spec| spec.remove_member(node))?.1)
 }
 
 /// Sets this node's bridge addresses in a VPC.
@@ -246,19 +252,15 @@ pub fn set_bridge_addrs(
     addrs: Vec<IfAddr>,
 ) -> Result<(Outcome, Spec)> {
     let me = store.this_node()?;
-    let mut changed = false;
-    let spec = modify(store, vpc, |spec| {
-        changed = spec.set_bridge_addrs(&me.name, addrs)?;
-        Ok(())
+    let (changed, spec) = modify(store, vpc, |spec| {
+        spec.set_bridge_addrs(&me.name, addrs).map(drop)
     })?;
-    Ok((
-        if changed {
-            Outcome::Updated
-        } else {
-            Outcome::Unchanged
-        },
-        spec,
-    ))
+    let outcome = if changed {
+        Outcome::Updated
+    } else {
+        Outcome::Unchanged
+    };
+    Ok((outcome, spec))
 }
 
 /// Forgets a VPC's spec.

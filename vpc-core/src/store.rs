@@ -13,7 +13,6 @@
 //! .lock              flock(2) target
 //! ```
 
-use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -128,6 +127,32 @@ impl NodeRecord {
             ip4: self.ip4,
             ip6: self.ip6,
         }
+    }
+
+    /// Checks every field: a record that passes can be stored and read back.
+    pub fn check(&self) -> Result<()> {
+        if self.schema_version != STATE_SCHEMA {
+            return Err(Error::invalid(format!(
+                "schema_version {} of node {} is not supported: expected {STATE_SCHEMA}",
+                self.schema_version, self.name
+            )));
+        }
+        self.node().check()?;
+        if self.port == 0 {
+            return Err(Error::invalid(format!(
+                "port 0 of node {} is not valid: expected 1 to 65535",
+                self.name
+            )));
+        }
+        for (key, value) in [("user", &self.user), ("command", &self.command)] {
+            if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(Error::invalid(format!(
+                    "{key} {value:?} of node {} is not valid: expected one word",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -279,7 +304,7 @@ impl Store {
                     format_args!("holds node {}, expected {name}", rec.name),
                 ));
             }
-            rec.node().check().map_err(|e| corrupt(&path, e))?;
+            rec.check().map_err(|e| corrupt(&path, e))?;
         }
         Ok(rec)
     }
@@ -402,12 +427,9 @@ impl Locked<'_> {
             )
         })?;
         text.push('\n');
-        let file_name = path
-            .file_name()
-            .unwrap_or(OsStr::new("state"))
-            .to_string_lossy();
+        // Short, so that a long file name still leaves room for it.
         let tmp = dir.join(format!(
-            ".{file_name}.{}.{}.tmp",
+            ".{}.{}.tmp",
             std::process::id(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));

@@ -68,6 +68,11 @@ fn pow2(n: u8) -> u128 {
     1u128.checked_shl(u32::from(n)).unwrap_or(u128::MAX)
 }
 
+/// The mask of the low `n` bits (all bits for `n` ≥ 128).
+fn low_bits(n: u8) -> u128 {
+    1u128.checked_shl(u32::from(n)).map_or(u128::MAX, |v| v - 1)
+}
+
 /// Splits `text` at '/' into an address and a prefix length valid for it.
 fn parse_addr_prefix(text: &str, what: &str) -> Result<(IpAddr, u8)> {
     let bad = |why: &str| Error::invalid(format!("{what} {text:?} is not valid: {why}"));
@@ -102,7 +107,7 @@ impl Network {
         let (addr, prefix) = parse_addr_prefix(text, "peer_network")?;
         let family = Family::of(addr);
         let value = to_u128(addr);
-        let host_bits = pow2(family.bits() - prefix).wrapping_sub(1);
+        let host_bits = low_bits(family.bits() - prefix);
         if value & host_bits != 0 {
             let net = Network {
                 family,
@@ -145,7 +150,7 @@ impl Network {
             return false;
         }
         let prefix = self.prefix.min(other.prefix);
-        let mask = !(pow2(self.family.bits() - prefix).wrapping_sub(1));
+        let mask = !low_bits(self.family.bits() - prefix);
         self.base & mask == other.base & mask
     }
 
@@ -314,6 +319,18 @@ mod tests {
         assert!(!a.overlaps(&Network::parse("10.100.1.0/24").unwrap()));
         assert!(!a.overlaps(&Network::parse("::/0").unwrap()));
         assert!(Network::parse("::/0").unwrap().overlaps(&v6));
+        assert!(
+            Network::parse("::1/0")
+                .unwrap_err()
+                .message()
+                .contains("host bits")
+        );
+        assert!(
+            Network::parse("0.0.0.1/0")
+                .unwrap_err()
+                .message()
+                .contains("host bits")
+        );
     }
 
     #[test]

@@ -37,9 +37,10 @@ impl VpcName {
     }
 }
 
-/// A node's name: a host name (letters, digits, '.', '-', '_'), 1 to 253
+/// A node's name: a host name (letters, digits, '.', '-', '_'), 1 to 250
 /// bytes, not starting with '.' or '-'. It names a file in the state
-/// directory, so nothing else is allowed.
+/// directory (`<name>.json` within the 255-byte limit), so nothing else is
+/// allowed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct NodeName(String);
@@ -48,14 +49,14 @@ impl NodeName {
     /// Validates `name`.
     pub fn new(name: &str) -> Result<Self> {
         let ok = !name.is_empty()
-            && name.len() <= 253
+            && name.len() <= 250
             && !name.starts_with(['.', '-'])
             && name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if !ok {
             return Err(Error::invalid(format!(
-                "node name {name:?} is not valid: expected a host name of 1 to 253 letters, \
+                "node name {name:?} is not valid: expected a host name of 1 to 250 letters, \
                  digits, '.', '-' or '_', not starting with '.' or '-'"
             )));
         }
@@ -132,7 +133,7 @@ mod tests {
         ] {
             assert!(NodeName::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", ".", "..", "-x", "a/b", "a b", "a\0", &"x".repeat(254)] {
+        for bad in ["", ".", "..", "-x", "a/b", "a b", "a\0", &"x".repeat(251)] {
             assert!(NodeName::new(bad).is_err(), "{bad}");
         }
     }

@@ -20,6 +20,10 @@ pub const SPEC_SCHEMA: u32 = 1;
 /// VXLAN's IANA port, the default.
 pub const DEFAULT_PORT: u16 = 4789;
 
+/// The most member slots a VPC may have: every host of it runs one tunnel
+/// per other member, and the peer map grows with the square of this.
+pub const MAX_SLOTS: usize = 1024;
+
 /// Default `vni_base` values are multiples of this, one block per VPC.
 pub const VNI_BLOCK: u32 = 4096;
 
@@ -273,6 +277,15 @@ impl Spec {
                 "schema_version {} is not supported: expected {SPEC_SCHEMA}",
                 self.schema_version
             )));
+        }
+        if self.members.len() > MAX_SLOTS {
+            return Err(Error::new(
+                ErrorKind::Capacity,
+                format!(
+                    "members has {} slots: expected at most {MAX_SLOTS}",
+                    self.members.len()
+                ),
+            ));
         }
         match self.members.first() {
             Some(Some(_)) => {}
