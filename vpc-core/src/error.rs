@@ -114,3 +114,18 @@ impl Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Reads JSON text as a `T`; a failure's message names the JSON path of the
+/// offending value where there is one (`members[1].node.name: …`).
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        // Segments the tracker could not name print as '?': drop them.
+        let path = e.path().to_string().replace(".?", "");
+        let inner = e.into_inner();
+        match path.as_str() {
+            "." | "?" | "" => inner.to_string(),
+            _ => format!("at {path}: {inner}"),
+        }
+    })
+}

@@ -157,10 +157,9 @@ pub fn vpc_init(
         MemberSelection::All => known.iter().map(NodeRecord::node).collect(),
         MemberSelection::List(names) => names
             .iter()
+            // This host is always slot 0; naming it again changes nothing.
+            .filter(|n| **n != me.name)
             .map(|n| {
-                if *n == me.name {
-                    return Ok(me.clone());
-                }
                 known
                     .iter()
                     .find(|r| &r.name == n)

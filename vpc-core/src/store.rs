@@ -184,16 +184,9 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
         Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(corrupt(path, "not UTF-8")),
         Err(e) => return Err(io_error(path, "read", &e)),
     };
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(de).map(Some).map_err(|e| {
-        let at = e.path().to_string();
-        let inner = e.into_inner();
-        if at == "." {
-            corrupt(path, inner)
-        } else {
-            corrupt(path, format_args!("at {at}: {inner}"))
-        }
-    })
+    crate::error::from_json(&text)
+        .map(Some)
+        .map_err(|why| corrupt(path, why))
 }
 
 fn check_schema(path: &Path, found: u32, expected: u32) -> Result<()> {

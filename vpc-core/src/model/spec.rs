@@ -236,7 +236,10 @@ impl Spec {
             if members.iter().flatten().any(|m| m.node.name == node.name) {
                 return Err(Error::new(
                     ErrorKind::Conflict,
-                    format!("node_member lists {} twice (or it is this node)", node.name),
+                    format!(
+                        "node_member lists {} twice: expected each node once",
+                        node.name
+                    ),
                 ));
             }
             members.push(Some(Member {
@@ -493,15 +496,8 @@ impl Spec {
     /// Reads and checks a spec received as JSON; errors name the offending
     /// key path.
     pub fn from_json(text: &str) -> Result<Spec> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let spec: Spec = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            match path.as_str() {
-                "." | "" => Error::invalid(format!("spec JSON is not valid: {inner}")),
-                _ => Error::invalid(format!("spec JSON is not valid at {path}: {inner}")),
-            }
-        })?;
+        let spec: Spec = crate::error::from_json(text)
+            .map_err(|why| Error::invalid(format!("spec JSON is not valid: {why}")))?;
         spec.check()?;
         Ok(spec)
     }
