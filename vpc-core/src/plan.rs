@@ -135,9 +135,8 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
             format!("node {node} is not a member of VPC {}", spec.name),
         )
     })?;
-    let map = spec.peer_map()?;
     let mut tunnels = Vec::with_capacity(spec.members.len());
-    for link in &map {
+    for link in &spec.links_of(me)? {
         let Some((mine, far)) = link.side(me) else {
             continue;
         };
@@ -156,7 +155,6 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
             peer_mac: linux.then(|| tunnel_mac(&spec.name, link.vni, 1 - end)),
         });
     }
-    tunnels.sort_by_key(|t| t.vni);
     Ok(Desired {
         vpc: spec.name.clone(),
         mtu: spec.mtu()?,

@@ -255,14 +255,9 @@ pub fn pair_underlay(a: &Node, b: &Node) -> Result<(Family, IpAddr, IpAddr)> {
     )))
 }
 
-/// Computes the peer map of `slots`: one link per pair, checked against
-/// the peer network's capacity and the VNI space.
-pub fn peer_map<'a>(
-    slots: &'a [Option<Member>],
-    numbering: Numbering,
-    links: &LinkPlan,
-    vni_base: u32,
-) -> Result<Vec<Link<'a>>> {
+/// Checks that the peer network and the VNI space hold every pair index
+/// the slots can use (vacant slots keep theirs).
+pub fn check_capacity(slots: &[Option<Member>], links: &LinkPlan, vni_base: u32) -> Result<()> {
     let needed = index_capacity(slots.len());
     let available = links.capacity();
     if u128::from(needed) > available {
@@ -290,33 +285,118 @@ pub fn peer_map<'a>(
             ),
         ));
     }
-    let mut out = Vec::new();
-    for pair in pairs(slots, numbering) {
-        let (Some(a), Some(b)) = (&slots[pair.lo], &slots[pair.hi]) else {
-            continue;
-        };
-        let (family, ua, ub) = pair_underlay(&a.node, &b.node)?;
-        let [la, lb] = links.ends(pair.index);
-        out.push(Link {
-            pair: pair.index,
-            // vni_base + needed <= VNI_MAX was checked above.
-            vni: (u64::from(vni_base) + pair.index + 1) as u32,
-            family,
-            ends: [
-                End {
-                    slot: pair.lo,
-                    node: &a.node.name,
-                    underlay: ua,
-                    link_addr: la,
-                },
-                End {
-                    slot: pair.hi,
-                    node: &b.node.name,
-                    underlay: ub,
-                    link_addr: lb,
-                },
-            ],
-        });
+    Ok(())
+}
+
+/// The worst underlay family over all pairs (`None` without pairs), after
+/// checking that every pair has a common family. Linear in the members: a
+/// pair lacks a common family exactly when one end is IPv4-only and the
+/// other IPv6-only, and some pair runs over IPv6 exactly when two members
+/// have IPv6.
+pub fn worst_family(slots: &[Option<Member>]) -> Result<Option<Family>> {
+    let (mut v4_only, mut v6_only) = (None, None);
+    let (mut members, mut with_v6) = (0usize, 0usize);
+    for m in slots.iter().flatten() {
+        members += 1;
+        match (m.node.ip4.is_some(), m.node.ip6.is_some()) {
+            (true, false) => v4_only = v4_only.or(Some(&m.node)),
+            (false, true) => v6_only = v6_only.or(Some(&m.node)),
+            _ => {}
+        }
+        with_v6 += usize::from(m.node.ip6.is_some());
     }
+    if let (Some(a), Some(b)) = (v4_only, v6_only) {
+        pair_underlay(a, b)?;
+    }
+    Ok(match (members, with_v6) {
+        (0 | 1, _) => None,
+        (_, 2..) => Some(Family::V6),
+        _ => Some(Family::V4),
+    })
+}
+
+/// The link of `pair`; capacity was checked by the caller.
+fn link<'a>(
+    slots: &'a [Option<Member>],
+    pair: Pair,
+    links: &LinkPlan,
+    vni_base: u32,
+) -> Result<Option<Link<'a>>> {
+    let (Some(a), Some(b)) = (&slots[pair.lo], &slots[pair.hi]) else {
+        return Ok(None);
+    };
+    let (family, ua, ub) = pair_underlay(&a.node, &b.node)?;
+    let [la, lb] = links.ends(pair.index);
+    Ok(Some(Link {
+        pair: pair.index,
+        // check_capacity() keeps vni_base + every index below VNI_MAX.
+        vni: (u64::from(vni_base) + pair.index + 1) as u32,
+        family,
+        ends: [
+            End {
+                slot: pair.lo,
+                node: &a.node.name,
+                underlay: ua,
+                link_addr: la,
+            },
+            End {
+                slot: pair.hi,
+                node: &b.node.name,
+                underlay: ub,
+                link_addr: lb,
+            },
+        ],
+    }))
+}
+
+/// Computes the peer map of `slots`: one link per pair, checked against
+/// the peer network's capacity and the VNI space.
+pub fn peer_map<'a>(
+    slots: &'a [Option<Member>],
+    numbering: Numbering,
+    links: &LinkPlan,
+    vni_base: u32,
+) -> Result<Vec<Link<'a>>> {
+    check_capacity(slots, links, vni_base)?;
+    let pairs = pairs(slots, numbering);
+    let mut out = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        out.extend(link(slots, pair, links, vni_base)?);
+    }
+    Ok(out)
+}
+
+/// The links of the member in slot `me`, in ascending VNI: the part of the
+/// peer map one node needs, in time linear in the members.
+pub fn links_of<'a>(
+    slots: &'a [Option<Member>],
+    numbering: Numbering,
+    links: &LinkPlan,
+    vni_base: u32,
+    me: usize,
+) -> Result<Vec<Link<'a>>> {
+    check_capacity(slots, links, vni_base)?;
+    // Rank of each occupied slot among the occupied ones (CBSD numbering).
+    let mut rank = vec![0u64; slots.len()];
+    let mut present = 0u64;
+    for (slot, m) in slots.iter().enumerate() {
+        if m.is_some() {
+            rank[slot] = present;
+            present += 1;
+        }
+    }
+    let mut out = Vec::with_capacity(slots.len());
+    for other in (0..slots.len()).filter(|s| *s != me && slots[*s].is_some()) {
+        let (lo, hi) = (me.min(other), me.max(other));
+        let index = match numbering {
+            Numbering::Stable => stable_index(lo, hi),
+            Numbering::Cbsd => {
+                let (a, b) = (rank[lo], rank[hi]);
+                a * (2 * present - a - 1) / 2 + (b - a - 1)
+            }
+        };
+        out.extend(link(slots, Pair { index, lo, hi }, links, vni_base)?);
+    }
+    out.sort_by_key(|l| l.pair);
     Ok(out)
 }

@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::addr::{Family, IfAddr, Network};
+use crate::model::addr::{IfAddr, Network};
 use crate::model::mesh::{self, Link, LinkPlan, Member, Numbering, VNI_MAX};
 use crate::model::mtu;
 use crate::model::name::{NodeName, VpcName};
@@ -320,6 +320,7 @@ impl Spec {
         if self.port == 0 {
             return Err(Error::invalid("port 0 is not valid: expected 1 to 65535"));
         }
+        mesh::check_capacity(&self.members, &self.link_plan()?, self.vni_base)?;
         self.mtu()?;
         Ok(())
     }
@@ -363,12 +364,20 @@ impl Spec {
         )
     }
 
+    /// The links of member `slot`: its part of the peer map.
+    pub fn links_of(&self, slot: usize) -> Result<Vec<Link<'_>>> {
+        mesh::links_of(
+            &self.members,
+            self.numbering,
+            &self.link_plan()?,
+            self.vni_base,
+            slot,
+        )
+    }
+
     /// The VPC-wide MTU.
     pub fn mtu(&self) -> Result<u32> {
-        let map = self.peer_map()?;
-        let mut families = map.iter().map(|l| l.family);
-        // Families are few: fold them to the worst instead of collecting.
-        let worst = families.next().map(|f| families.fold(f, Family::max));
+        let worst = mesh::worst_family(&self.members)?;
         mtu::vpc_mtu(self.underlay_mtu, worst, self.vlan, self.mtu)
     }
 
