@@ -3,6 +3,8 @@
 //! the commands an administrator would type.
 
 pub mod dryrun;
+#[cfg(target_os = "linux")]
+pub mod linux;
 pub mod memory;
 
 use crate::error::Result;

@@ -1,0 +1,428 @@
+//! Pure rtnetlink encoding and decoding: [`Change`]s become route netlink
+//! messages, and dump answers become an [`Observed`] state. No socket here,
+//! so every byte can be checked in tests.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use netlink_packet_route::link::{
+    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVxlan, LinkAttribute,
+    LinkFlags, LinkInfo, LinkLayerType, LinkMessage,
+};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::addr::{IfAddr, Mac};
+use crate::plan::{Change, Iface, IfaceKind, Observed, VxlanConf};
+
+/// Interface indexes by name, as last observed or learned.
+pub type Indexes = HashMap<String, u32>;
+
+/// A change that cannot be encoded yet: it names an interface whose index
+/// is not known (one created earlier in the same apply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedsIndex(pub String);
+
+fn family(addr: IpAddr) -> AddressFamily {
+    match addr {
+        IpAddr::V4(_) => AddressFamily::Inet,
+        IpAddr::V6(_) => AddressFamily::Inet6,
+    }
+}
+
+fn index_of(indexes: &Indexes, name: &str) -> Result<u32, NeedsIndex> {
+    indexes
+        .get(name)
+        .copied()
+        .ok_or_else(|| NeedsIndex(name.to_owned()))
+}
+
+/// A link message for interface `index` (0: by name) with `attributes`.
+fn link(index: u32, attributes: Vec<LinkAttribute>) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    m.attributes = attributes;
+    m
+}
+
+/// Setting an existing link by name: `RTM_NEWLINK` without `NLM_F_CREATE`
+/// finds the device by `IFLA_IFNAME`, so no index is needed.
+fn set_by_name(name: &str, mut attributes: Vec<LinkAttribute>) -> RouteNetlinkMessage {
+    attributes.insert(0, LinkAttribute::IfName(name.to_owned()));
+    RouteNetlinkMessage::NewLink(link(0, attributes))
+}
+
+fn isolated(port: u32) -> RouteNetlinkMessage {
+    // Port options go through RTM_NEWLINK's IFLA_LINKINFO slave data; the
+    // kernel reads them with the bridge the port already belongs to, so
+    // this must follow the message that sets the master.
+    RouteNetlinkMessage::NewLink(link(
+        port,
+        vec![LinkAttribute::LinkInfo(vec![
+            LinkInfo::PortKind(InfoPortKind::Bridge),
+            LinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::Isolated(
+                true,
+            )])),
+        ])],
+    ))
+}
+
+/// Whether a message creates something (sent with `NLM_F_CREATE |
+/// NLM_F_EXCL`) or replaces (`NLM_F_CREATE | NLM_F_REPLACE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Change or delete something that exists.
+    Plain,
+    /// Create; fail if it exists.
+    Create,
+    /// Create or replace.
+    Replace,
+}
+
+/// The messages that carry out `change`, given the indexes known so far.
+pub fn encode(
+    change: &Change,
+    indexes: &Indexes,
+) -> Result<Vec<(Mode, RouteNetlinkMessage)>, NeedsIndex> {
+    use Mode::{Create, Plain, Replace};
+    let out = match change {
+        Change::Destroy { name } => {
+            vec![(
+                Plain,
+                RouteNetlinkMessage::DelLink(link(index_of(indexes, name)?, vec![])),
+            )]
+        }
+        Change::CreateBridge {
+            name,
+            mtu,
+            description,
+        } => vec![
+            (
+                Create,
+                RouteNetlinkMessage::NewLink(link(
+                    0,
+                    vec![
+                        LinkAttribute::IfName(name.clone()),
+                        LinkAttribute::Mtu(*mtu),
+                        LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]),
+                    ],
+                )),
+            ),
+            (
+                Plain,
+                set_by_name(name, vec![LinkAttribute::IfAlias(description.clone())]),
+            ),
+        ],
+        Change::CreateVxlan {
+            name,
+            vni,
+            local,
+            remote,
+            port,
+            mtu,
+            mac,
+            description,
+        } => {
+            let mut data = vec![InfoVxlan::Id(*vni)];
+            match (local, remote) {
+                (IpAddr::V4(l), IpAddr::V4(r)) => {
+                    data.push(InfoVxlan::Local(*l));
+                    data.push(InfoVxlan::Group(*r));
+                }
+                (l, r) => {
+                    // Mixed families never reach here (one family per pair);
+                    // IPv6 covers the rest.
+                    if let (IpAddr::V6(l), IpAddr::V6(r)) = (l, r) {
+                        data.push(InfoVxlan::Local6(*l));
+                        data.push(InfoVxlan::Group6(*r));
+                    }
+                }
+            }
+            data.push(InfoVxlan::Port(*port));
+            let mut attributes = vec![
+                LinkAttribute::IfName(name.clone()),
+                LinkAttribute::Mtu(*mtu),
+                LinkAttribute::LinkInfo(vec![
+                    LinkInfo::Kind(InfoKind::Vxlan),
+                    LinkInfo::Data(InfoData::Vxlan(data)),
+                ]),
+            ];
+            if let Some(mac) = mac {
+                attributes.push(LinkAttribute::Address(mac.0.to_vec()));
+            }
+            vec![
+                (Create, RouteNetlinkMessage::NewLink(link(0, attributes))),
+                (
+                    Plain,
+                    set_by_name(name, vec![LinkAttribute::IfAlias(description.clone())]),
+                ),
+            ]
+        }
+        Change::SetMtu { name, mtu } => {
+            vec![(Plain, set_by_name(name, vec![LinkAttribute::Mtu(*mtu)]))]
+        }
+        Change::SetDescription { name, text } => {
+            vec![(
+                Plain,
+                set_by_name(name, vec![LinkAttribute::IfAlias(text.clone())]),
+            )]
+        }
+        Change::AddAddr { name, addr } => {
+            vec![(
+                Create,
+                RouteNetlinkMessage::NewAddress(address(index_of(indexes, name)?, addr)),
+            )]
+        }
+        Change::DelAddr { name, addr } => {
+            vec![(
+                Plain,
+                RouteNetlinkMessage::DelAddress(address(index_of(indexes, name)?, addr)),
+            )]
+        }
+        Change::SetNeighbour { name, ip, mac } => {
+            let mut m = NeighbourMessage::default();
+            m.header.family = family(*ip);
+            m.header.ifindex = index_of(indexes, name)?;
+            m.header.state = NeighbourState::Permanent;
+            let dest = match ip {
+                IpAddr::V4(a) => NeighbourAddress::Inet(*a),
+                IpAddr::V6(a) => NeighbourAddress::Inet6(*a),
+            };
+            m.attributes = vec![
+                NeighbourAttribute::Destination(dest),
+                NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()),
+            ];
+            vec![(Replace, RouteNetlinkMessage::NewNeighbour(m))]
+        }
+        Change::AddPort {
+            bridge,
+            port,
+            private,
+        } => {
+            let port = index_of(indexes, port)?;
+            let master = index_of(indexes, bridge)?;
+            let mut v = vec![(
+                Plain,
+                RouteNetlinkMessage::SetLink(link(port, vec![LinkAttribute::Controller(master)])),
+            )];
+            if *private {
+                v.push((Plain, isolated(port)));
+            }
+            v
+        }
+        Change::SetPrivate { port, .. } => vec![(Plain, isolated(index_of(indexes, port)?))],
+        Change::Up { name } => {
+            let mut m = link(index_of(indexes, name)?, vec![]);
+            m.header.flags = LinkFlags::Up;
+            m.header.change_mask = LinkFlags::Up;
+            vec![(Plain, RouteNetlinkMessage::SetLink(m))]
+        }
+    };
+    Ok(out)
+}
+
+fn address(index: u32, addr: &IfAddr) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.family = family(addr.addr);
+    m.header.prefix_len = addr.prefix;
+    m.header.index = index;
+    m.attributes.push(AddressAttribute::Address(addr.addr));
+    match addr.addr {
+        IpAddr::V4(_) => m.attributes.push(AddressAttribute::Local(addr.addr)),
+        // A link address must answer at once, not after duplicate detection.
+        IpAddr::V6(_) => m
+            .attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad)),
+    }
+    m
+}
+
+fn malformed(what: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Backend,
+        format!("the kernel's answer is not understood: {what}"),
+    )
+}
+
+/// One link of a dump, decoded, with the index of its master.
+fn decode_link(m: &LinkMessage) -> Result<(Iface, Option<u32>)> {
+    let index = m.header.index;
+    let mut name = None;
+    let mut iface = Iface {
+        name: String::new(),
+        index,
+        kind: IfaceKind::Other(String::new()),
+        mtu: 0,
+        up: m.header.flags.contains(LinkFlags::Up),
+        description: None,
+        mac: None,
+        master: None,
+        private: false,
+        addrs: Vec::new(),
+        neighbours: Vec::new(),
+    };
+    let mut kind = match m.header.link_layer_type {
+        LinkLayerType::Loopback => "loopback".to_owned(),
+        _ => "device".to_owned(),
+    };
+    let mut master_index = None;
+    let mut vxlan = None;
+    for a in &m.attributes {
+        match a {
+            LinkAttribute::IfName(n) => name = Some(n.clone()),
+            LinkAttribute::Mtu(v) => iface.mtu = *v,
+            LinkAttribute::IfAlias(t) => iface.description = Some(t.clone()),
+            LinkAttribute::Address(b) if b.len() == 6 => {
+                let mut mac = [0u8; 6];
+                mac.copy_from_slice(b);
+                iface.mac = Some(Mac(mac));
+            }
+            LinkAttribute::Controller(i) => master_index = Some(*i),
+            LinkAttribute::LinkInfo(infos) => {
+                for info in infos {
+                    match info {
+                        LinkInfo::Kind(k) => kind = k.to_string(),
+                        LinkInfo::Data(InfoData::Vxlan(data)) => vxlan = Some(decode_vxlan(data)),
+                        LinkInfo::PortData(InfoPortData::BridgePort(port)) => {
+                            iface.private = port
+                                .iter()
+                                .any(|p| matches!(p, InfoBridgePort::Isolated(true)));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    iface.name = name.ok_or_else(|| malformed(format_args!("link {index} has no name")))?;
+    iface.kind = match (kind.as_str(), vxlan) {
+        ("vxlan", Some(conf)) => IfaceKind::Vxlan(conf?),
+        ("vxlan", None) => {
+            return Err(malformed(format_args!(
+                "vxlan {} has no vxlan settings",
+                iface.name
+            )));
+        }
+        ("bridge", _) => IfaceKind::Bridge,
+        (other, _) => IfaceKind::Other(other.to_owned()),
+    };
+    Ok((iface, master_index))
+}
+
+fn decode_vxlan(data: &[InfoVxlan]) -> Result<VxlanConf> {
+    let mut conf = VxlanConf {
+        vni: 0,
+        local: None,
+        remote: None,
+        port: 0,
+    };
+    let mut has_id = false;
+    for d in data {
+        match d {
+            InfoVxlan::Id(v) => {
+                conf.vni = *v;
+                has_id = true;
+            }
+            InfoVxlan::Local(a) => conf.local = Some(IpAddr::V4(*a)),
+            InfoVxlan::Local6(a) => conf.local = Some(IpAddr::V6(*a)),
+            InfoVxlan::Group(a) => conf.remote = Some(IpAddr::V4(*a)),
+            InfoVxlan::Group6(a) => conf.remote = Some(IpAddr::V6(*a)),
+            InfoVxlan::Port(p) => conf.port = *p,
+            _ => {}
+        }
+    }
+    if !has_id {
+        return Err(malformed("a vxlan link has no VNI"));
+    }
+    Ok(conf)
+}
+
+/// Builds the observed state from the three dumps (links, addresses,
+/// neighbours). Permanent neighbour entries only: the others are the
+/// kernel's cache, not configuration.
+pub fn decode(
+    links: &[LinkMessage],
+    addrs: &[AddressMessage],
+    neighbours: &[NeighbourMessage],
+) -> Result<Observed> {
+    let decoded = links.iter().map(decode_link).collect::<Result<Vec<_>>>()?;
+    let names: HashMap<u32, String> = decoded
+        .iter()
+        .map(|(i, _)| (i.index, i.name.clone()))
+        .collect();
+    let mut ifaces = Vec::with_capacity(decoded.len());
+    for (mut iface, master) in decoded {
+        if let Some(index) = master {
+            let name = names.get(&index).ok_or_else(|| {
+                malformed(format_args!(
+                    "{} has master {index}, which is not listed",
+                    iface.name
+                ))
+            })?;
+            iface.master = Some(name.clone());
+        }
+        ifaces.push(iface);
+    }
+    let by_index: HashMap<u32, usize> = ifaces
+        .iter()
+        .enumerate()
+        .map(|(at, i)| (i.index, at))
+        .collect();
+    for a in addrs {
+        let Some(&at) = by_index.get(&a.header.index) else {
+            continue;
+        };
+        let mut local = None;
+        let mut address = None;
+        for attr in &a.attributes {
+            match attr {
+                AddressAttribute::Local(ip) => local = Some(*ip),
+                AddressAttribute::Address(ip) => address = Some(*ip),
+                _ => {}
+            }
+        }
+        // IPv4 reports its own address as IFA_LOCAL (IFA_ADDRESS is the peer
+        // on point-to-point links); IPv6 only has IFA_ADDRESS.
+        if let Some(ip) = local.or(address) {
+            ifaces[at].addrs.push(IfAddr {
+                addr: ip,
+                prefix: a.header.prefix_len,
+            });
+        }
+    }
+    for n in neighbours {
+        if n.header.state != NeighbourState::Permanent {
+            continue;
+        }
+        let Some(&at) = by_index.get(&n.header.ifindex) else {
+            continue;
+        };
+        let mut ip = None;
+        let mut mac = None;
+        for attr in &n.attributes {
+            match attr {
+                NeighbourAttribute::Destination(NeighbourAddress::Inet(a)) => {
+                    ip = Some(IpAddr::V4(*a))
+                }
+                NeighbourAttribute::Destination(NeighbourAddress::Inet6(a)) => {
+                    ip = Some(IpAddr::V6(*a))
+                }
+                NeighbourAttribute::LinkLayerAddress(b) if b.len() == 6 => {
+                    let mut m = [0u8; 6];
+                    m.copy_from_slice(b);
+                    mac = Some(Mac(m));
+                }
+                _ => {}
+            }
+        }
+        if let (Some(ip), Some(mac)) = (ip, mac) {
+            ifaces[at].neighbours.push((ip, mac));
+        }
+    }
+    Ok(Observed { ifaces })
+}

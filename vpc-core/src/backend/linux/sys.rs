@@ -1,0 +1,197 @@
+//! The netlink socket: dumps, and batches of requests sent with one
+//! `send(2)` each and answered by acknowledgements read back in bulk.
+
+use netlink_packet_core::{
+    NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkHeader,
+    NetlinkMessage, NetlinkPayload,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+
+use super::codec::Mode;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Most bytes of requests in one `send(2)`: well under the socket's send
+/// buffer, so a batch is never refused for its size.
+const BATCH_BYTES: usize = 32 * 1024;
+
+/// Receive buffer: a dump datagram is at most a few pages.
+const RECV_BYTES: usize = 256 * 1024;
+
+fn os_error(what: &str, e: &std::io::Error) -> Error {
+    Error::new(ErrorKind::Backend, format!("netlink {what} failed: {e}"))
+}
+
+/// A route netlink socket.
+pub(super) struct Netlink {
+    socket: Socket,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+impl Netlink {
+    /// Opens and binds a socket.
+    pub(super) fn open() -> Result<Netlink> {
+        let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| os_error("socket", &e))?;
+        socket.bind_auto().map_err(|e| os_error("bind", &e))?;
+        socket
+            .connect(&SocketAddr::new(0, 0))
+            .map_err(|e| os_error("connect", &e))?;
+        // Acknowledgements without a copy of the request: smaller answers.
+        socket
+            .set_cap_ack(true)
+            .map_err(|e| os_error("setsockopt", &e))?;
+        Ok(Netlink {
+            socket,
+            seq: 0,
+            buf: vec![0; RECV_BYTES],
+        })
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    fn serialize(&mut self, flags: u16, msg: RouteNetlinkMessage, out: &mut Vec<u8>) -> u32 {
+        let seq = self.next_seq();
+        let mut header = NetlinkHeader::default();
+        header.flags = flags;
+        header.sequence_number = seq;
+        let mut m = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(msg));
+        m.finalize();
+        let at = out.len();
+        out.resize(at + m.buffer_len(), 0);
+        m.serialize(&mut out[at..]);
+        seq
+    }
+
+    /// Reads one datagram and splits it into messages.
+    fn receive(&mut self) -> Result<Vec<NetlinkMessage<RouteNetlinkMessage>>> {
+        let n = self
+            .socket
+            .recv(&mut &mut self.buf[..], 0)
+            .map_err(|e| os_error("recv", &e))?;
+        if n > self.buf.len() {
+            return Err(Error::new(
+                ErrorKind::Backend,
+                "netlink answer larger than the buffer",
+            ));
+        }
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at + 16 <= n {
+            let len = u32::from_ne_bytes([
+                self.buf[at],
+                self.buf[at + 1],
+                self.buf[at + 2],
+                self.buf[at + 3],
+            ]) as usize;
+            if len < 16 || at + len > n {
+                return Err(Error::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "the kernel's answer is not understood: message of {len} bytes at {at} of {n}"
+                    ),
+                ));
+            }
+            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.buf[at..at + len])
+                .map_err(|e| {
+                Error::new(
+                    ErrorKind::Backend,
+                    format!("the kernel's answer is not understood: {e}"),
+                )
+            })?;
+            out.push(msg);
+            at += (len + 3) & !3;
+        }
+        Ok(out)
+    }
+
+    /// Sends a dump request and collects every answer.
+    pub(super) fn dump(
+        &mut self,
+        request: RouteNetlinkMessage,
+    ) -> Result<Vec<RouteNetlinkMessage>> {
+        let mut bytes = Vec::new();
+        let seq = self.serialize(NLM_F_REQUEST | NLM_F_DUMP, request, &mut bytes);
+        self.socket
+            .send(&bytes, 0)
+            .map_err(|e| os_error("send", &e))?;
+        let mut out = Vec::new();
+        loop {
+            for m in self.receive()? {
+                if m.header.sequence_number != seq {
+                    continue;
+                }
+                match m.payload {
+                    NetlinkPayload::InnerMessage(inner) => out.push(inner),
+                    NetlinkPayload::Done(_) => return Ok(out),
+                    NetlinkPayload::Error(e) => {
+                        let code = e.code.map_or(0, |c| -c.get());
+                        return Err(os_error("dump", &std::io::Error::from_raw_os_error(code)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Sends `requests` in as few `send(2)` calls as the batch size allows,
+    /// in order, and waits for every acknowledgement. The kernel carries
+    /// out the messages of one send one after the other; the first refused
+    /// one is returned as `(position, errno)`, and nothing after its send
+    /// is sent.
+    pub(super) fn batch(
+        &mut self,
+        requests: Vec<(Mode, RouteNetlinkMessage)>,
+    ) -> Result<Option<(usize, i32)>> {
+        let mut requests = requests.into_iter().enumerate().peekable();
+        while requests.peek().is_some() {
+            let mut bytes = Vec::new();
+            // Sequence numbers of one send are consecutive, as are positions.
+            let mut seqs: Vec<(u32, usize)> = Vec::new();
+            while let Some((position, (mode, msg))) =
+                requests.next_if(|_| bytes.len() < BATCH_BYTES)
+            {
+                let flags = NLM_F_REQUEST
+                    | NLM_F_ACK
+                    | match mode {
+                        Mode::Plain => 0,
+                        Mode::Create => NLM_F_CREATE | NLM_F_EXCL,
+                        Mode::Replace => NLM_F_CREATE | NLM_F_REPLACE,
+                    };
+                let seq = self.serialize(flags, msg, &mut bytes);
+                seqs.push((seq, position));
+            }
+            self.socket
+                .send(&bytes, 0)
+                .map_err(|e| os_error("send", &e))?;
+            let mut first_error: Option<(usize, i32)> = None;
+            let mut waiting = seqs.len();
+            while waiting > 0 {
+                for m in self.receive()? {
+                    let (seq0, position0) = seqs[0];
+                    let offset = m.header.sequence_number.wrapping_sub(seq0) as usize;
+                    if offset >= seqs.len() {
+                        continue;
+                    }
+                    let position = position0 + offset;
+                    if let NetlinkPayload::Error(e) = m.payload {
+                        waiting -= 1;
+                        if let Some(code) = e.code {
+                            let errno = -code.get();
+                            if first_error.is_none_or(|(p, _)| position < p) {
+                                first_error = Some((position, errno));
+                            }
+                        }
+                    }
+                }
+            }
+            if first_error.is_some() {
+                return Ok(first_error);
+            }
+        }
+        Ok(None)
+    }
+}
