@@ -215,7 +215,7 @@ pub const MODES: &[Mode] = &[
     Mode {
         group: Group::Vpc,
         name: "apply",
-        summary: "converge this host: tunnels, then the bridge",
+        summary: "converge this host: tunnels, then the bridge (needs root)",
         keys: &[VPC_NAME, DRYRUN, OS, FOR_NODE],
         spec_options: false,
         example: "vpc mode=apply vpc_name=vpc1 dryrun=1",
@@ -244,6 +244,61 @@ pub const MODES: &[Mode] = &[
         ],
         spec_options: false,
         example: "vpc mode=init_bridge vpc_name=vpc1 bridge_ips=10.10.11.1/24 dryrun=1",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "teardown",
+        summary: "remove this host's interfaces of a VPC: the bridge, then the tunnels",
+        keys: &[VPC_NAME, DRYRUN, OS, FOR_NODE],
+        spec_options: false,
+        example: "vpc mode=teardown vpc_name=vpc1",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "destroy_vxlan",
+        summary: "remove this host's tunnels of a VPC",
+        keys: &[VPC_NAME, DRYRUN, OS, FOR_NODE],
+        spec_options: false,
+        example: "vpc mode=destroy_vxlan vpc_name=vpc1",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "destroy_bridge",
+        summary: "remove this host's VPC bridge (guest ports are released, not removed)",
+        keys: &[VPC_NAME, DRYRUN, OS, FOR_NODE],
+        spec_options: false,
+        example: "vpc mode=destroy_bridge vpc_name=vpc1",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "attach",
+        summary: "join a guest port (epair, tap, veth) to the VPC bridge, MTU set first",
+        keys: &[
+            VPC_NAME,
+            req("iface", "the guest port on this host"),
+            opt(
+                "cpus",
+                "virtual CPUs the guest uses, counted against max_cpus",
+            ),
+            opt(
+                "mem",
+                "memory the guest uses, e.g. 4g, counted against max_mem",
+            ),
+            opt(
+                "disk",
+                "disk the guest uses, e.g. 40g, counted against max_disk",
+            ),
+        ],
+        spec_options: false,
+        example: "vpc mode=attach vpc_name=vpc1 iface=epair1a cpus=2 mem=4g",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "detach",
+        summary: "take a guest port out of the VPC bridge",
+        keys: &[VPC_NAME, req("iface", "the guest port on this host")],
+        spec_options: false,
+        example: "vpc mode=detach vpc_name=vpc1 iface=epair1a",
     },
 ];
 

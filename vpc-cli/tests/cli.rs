@@ -145,7 +145,7 @@ fn article_dry_run_per_node_and_os() {
         "init_vxlan makes no bridge:\n{bsd}"
     );
     let linux = h
-        .ok("mode=init_vxlan vpc_name=vpc1 dryrun=1 os=linux --json")
+        .ok("mode=init_vxlan vpc_name=vpc1 dryrun=1 os=linux node=jhoster1.olevole.ru --json")
         .json();
     let cmds: Vec<&str> = linux["commands"]
         .as_array()
@@ -167,7 +167,7 @@ fn article_dry_run_per_node_and_os() {
 fn init_bridge_dry_run_takes_bridge_ips_without_storing_them() {
     let h = article_host();
     let before = h.snapshot();
-    let r = h.ok("mode=init_bridge vpc_name=vpc1 dryrun=1 os=linux bridge_ips=10.10.11.1/24,2001:db8:11::1/64");
+    let r = h.ok("mode=init_bridge vpc_name=vpc1 dryrun=1 os=linux node=jhoster1.olevole.ru bridge_ips=10.10.11.1/24,2001:db8:11::1/64");
     assert!(r.stdout.contains("ip addr add 10.10.11.1/24 dev vpc1"));
     assert!(r.stdout.contains("ip addr add 2001:db8:11::1/64 dev vpc1"));
     assert!(
@@ -497,7 +497,12 @@ fn bad_input_is_refused_and_changes_nothing() {
             &["not in this build"],
         ),
         ("node mode=remove node=zz", "", 1, &["node zz is not known"]),
-        ("mode=apply vpc_name=v1", "", 1, &["no kernel backend"]),
+        (
+            "mode=apply vpc_name=v1 os=linux",
+            "",
+            2,
+            &["os= goes with dryrun=1 only"],
+        ),
         (
             "mode=apply vpc_name=v1 dryrun=2",
             "",

@@ -304,21 +304,149 @@ pub fn receive(store: &Store, json: &str) -> Result<(Outcome, Spec)> {
     Ok((outcome, spec))
 }
 
-/// Plans `scope` of `spec` on member `node` against what `backend`
-/// observes, and renders it through the dry-run backend (commands for
-/// `backend`'s platform). Nothing is changed.
+/// What a dry run previews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preview {
+    /// `apply`, `init_vxlan`, `init_bridge`.
+    Converge(Scope),
+    /// `teardown`, `destroy_vxlan`, `destroy_bridge`.
+    Teardown(Scope),
+}
+
+/// Plans `what` for `spec` on member `node` against what `backend`
+/// observes, and renders it as `backend`'s platform's commands. Nothing is
+/// changed.
 pub fn dry_run(
     spec: &Spec,
     node: &NodeName,
     backend: &mut dyn Backend,
-    scope: Scope,
+    what: Preview,
 ) -> Result<(Plan, Vec<String>)> {
     let platform = backend.platform();
     let desired = plan::desired(spec, node, platform)?;
     let observed = backend.observe()?;
-    let plan = plan::plan(&desired, &observed, scope)?;
+    let plan = match what {
+        Preview::Converge(scope) => plan::plan(&desired, &observed, scope)?,
+        Preview::Teardown(scope) => plan::teardown(&desired, &observed, scope),
+    };
     let mut render = DryRun::new(platform, observed);
     render.apply(&plan.changes)?;
     let lines = render.lines().to_vec();
     Ok((plan, lines))
+}
+
+/// The spec of `vpc` and this node's desired state in it, for `platform`.
+fn local_desired(
+    store: &Store,
+    vpc: &VpcName,
+    platform: plan::Platform,
+) -> Result<(Spec, plan::Desired)> {
+    let spec = store.require_vpc(vpc)?;
+    let me = store.this_node()?;
+    let desired = plan::desired(&spec, &me.name, platform)?;
+    Ok((spec, desired))
+}
+
+/// Converges `scope` of `vpc` on this node: observe, check the underlay,
+/// plan, apply. Returns the plan that was carried out. Holds the store's
+/// lock throughout, so two commands never change one node at once.
+pub fn converge(
+    store: &Store,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    scope: Scope,
+) -> Result<Plan> {
+    let _locked = store.lock()?;
+    let (_, desired) = local_desired(store, vpc, backend.platform())?;
+    let observed = backend.observe()?;
+    if scope != Scope::Bridge {
+        plan::check_underlay(&desired, &observed)?;
+    }
+    let plan = plan::plan(&desired, &observed, scope)?;
+    backend.apply(&plan.changes)?;
+    Ok(plan)
+}
+
+/// Removes `scope` of `vpc`'s interfaces from this node (bridge first).
+pub fn teardown(
+    store: &Store,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    scope: Scope,
+) -> Result<Plan> {
+    let _locked = store.lock()?;
+    let (_, desired) = local_desired(store, vpc, backend.platform())?;
+    let observed = backend.observe()?;
+    let plan = plan::teardown(&desired, &observed, scope);
+    backend.apply(&plan.changes)?;
+    Ok(plan)
+}
+
+/// Attaches guest port `iface` to `vpc`'s bridge on this node after the
+/// quota admits what it declares; records it.
+pub fn attach(
+    store: &Store,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    iface: &str,
+    usage: crate::model::quota::Usage,
+) -> Result<(Outcome, Plan)> {
+    let locked = store.lock()?;
+    let (spec, desired) = local_desired(store, vpc, backend.platform())?;
+    let mut guests = store.guests(vpc)?;
+    let held = guests.ports.iter().position(|p| p.iface == iface);
+    let others = crate::store::Guests {
+        ports: guests
+            .ports
+            .iter()
+            .filter(|p| p.iface != iface)
+            .cloned()
+            .collect(),
+        ..guests.clone()
+    };
+    crate::model::quota::admit(&spec.quota, others.usage(), usage)?;
+    let observed = backend.observe()?;
+    let plan = plan::attach(&desired, &observed, iface)?;
+    backend.apply(&plan.changes)?;
+    let record = crate::store::GuestPort {
+        iface: iface.to_owned(),
+        usage,
+    };
+    let outcome = match held {
+        Some(at) if guests.ports[at] == record && plan.changes.is_empty() => {
+            return Ok((Outcome::Unchanged, plan));
+        }
+        Some(at) => {
+            guests.ports[at] = record;
+            Outcome::Updated
+        }
+        None => {
+            guests.ports.push(record);
+            Outcome::Created
+        }
+    };
+    locked.write_guests(&guests)?;
+    Ok((outcome, plan))
+}
+
+/// Takes guest port `iface` out of `vpc`'s bridge and forgets it.
+pub fn detach(
+    store: &Store,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    iface: &str,
+) -> Result<(Outcome, Plan)> {
+    let locked = store.lock()?;
+    let (_, desired) = local_desired(store, vpc, backend.platform())?;
+    let mut guests = store.guests(vpc)?;
+    let observed = backend.observe()?;
+    let plan = plan::detach(&desired, &observed, iface);
+    backend.apply(&plan.changes)?;
+    let before = guests.ports.len();
+    guests.ports.retain(|p| p.iface != iface);
+    if guests.ports.len() == before && plan.changes.is_empty() {
+        return Ok((Outcome::Unchanged, plan));
+    }
+    locked.write_guests(&guests)?;
+    Ok((Outcome::Removed, plan))
 }

@@ -96,6 +96,8 @@ pub struct Desired {
     pub tunnels: Vec<Tunnel>,
     /// The VNIs the VPC reserves: `vxlan<n>` for `n` in it belongs to it.
     pub owned_vnis: RangeInclusive<u64>,
+    /// Whether guests carry 802.1Q tags (4 more bytes on the underlay).
+    pub vlan: bool,
 }
 
 impl Desired {
@@ -161,6 +163,7 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
         bridge_addrs: spec.member(node)?.bridge_addrs.clone(),
         tunnels,
         owned_vnis: spec.vni_range(),
+        vlan: spec.vlan,
     })
 }
 
@@ -206,6 +209,10 @@ pub struct Iface {
     /// Administratively up.
     #[serde(default)]
     pub up: bool,
+    /// Operationally up: the kernel can pass traffic (FreeBSD RUNNING,
+    /// Linux carrier).
+    #[serde(default)]
+    pub running: bool,
     /// Description (FreeBSD) or alias (Linux).
     #[serde(default)]
     pub description: Option<String>,
@@ -324,6 +331,13 @@ pub enum Change {
         /// Split horizon (`private` / `isolated`): true for tunnels.
         private: bool,
     },
+    /// Take `port` out of `bridge`.
+    DelPort {
+        /// Bridge.
+        bridge: String,
+        /// Port.
+        port: String,
+    },
     /// Mark an existing port split-horizon.
     SetPrivate {
         /// Bridge.
@@ -386,6 +400,7 @@ impl fmt::Display for Change {
                 let kind = if *private { "private " } else { "" };
                 write!(f, "add {kind}port {port} to {bridge}")
             }
+            Change::DelPort { bridge, port } => write!(f, "remove port {port} from {bridge}"),
             Change::SetPrivate { bridge, port } => write!(f, "set port {port} of {bridge} private"),
             Change::Up { name } => write!(f, "up {name}"),
         }
@@ -680,4 +695,130 @@ pub fn teardown(desired: &Desired, observed: &Observed, scope: Scope) -> Plan {
         changes,
         warnings: Vec::new(),
     }
+}
+
+/// Checks, before anything is changed, that every tunnel's local underlay
+/// address is on an interface whose MTU carries the VPC MTU plus the VXLAN
+/// overhead.
+pub fn check_underlay(desired: &Desired, observed: &Observed) -> Result<()> {
+    let mut checked: Vec<IpAddr> = Vec::new();
+    for t in &desired.tunnels {
+        if checked.contains(&t.local) {
+            continue;
+        }
+        checked.push(t.local);
+        let carrier = observed
+            .ifaces
+            .iter()
+            .find(|i| i.addrs.iter().any(|a| a.addr == t.local));
+        let Some(carrier) = carrier else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "underlay address {} of this node is on no interface: expected it configured \
+                     (it is this node's address in the spec; see vpc node mode=init)",
+                    t.local
+                ),
+            ));
+        };
+        let need = desired.mtu
+            + crate::model::mtu::overhead(crate::model::addr::Family::of(t.local), desired.vlan);
+        if carrier.mtu < need {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "underlay interface {} (address {}) has MTU {}; the VPC MTU {} needs {need} \
+                     with VXLAN overhead: lower the VPC's mtu= or raise the underlay MTU",
+                    carrier.name, t.local, carrier.mtu, desired.mtu
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The changes that attach guest port `iface` to the VPC bridge: its MTU
+/// set to the VPC's first, then joined as a normal (not split-horizon)
+/// port, then up. Attaching an attached port plans nothing.
+pub fn attach(desired: &Desired, observed: &Observed, iface: &str) -> Result<Plan> {
+    let bridge = desired.bridge();
+    let b = observed
+        .get(bridge)
+        .filter(|b| b.kind == IfaceKind::Bridge)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "the bridge {bridge} of VPC {} does not exist: run vpc mode=apply first",
+                    desired.vpc
+                ),
+            )
+        })?;
+    let port = observed.get(iface).ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("interface {iface:?} does not exist on this node"),
+        )
+    })?;
+    if port.kind == IfaceKind::Bridge || desired.owns_tunnel(port) || port.name == b.name {
+        return Err(Error::invalid(format!(
+            "iface {iface} is not a guest port: expected an epair, tap or veth end"
+        )));
+    }
+    let mut changes = Vec::new();
+    match port.master.as_deref() {
+        Some(m) if m == bridge => {}
+        Some(other) => {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("iface {iface} is a port of bridge {other}: detach it there first"),
+            ));
+        }
+        None => {
+            if port.mtu != desired.mtu {
+                changes.push(Change::SetMtu {
+                    name: iface.to_owned(),
+                    mtu: desired.mtu,
+                });
+            }
+            changes.push(Change::AddPort {
+                bridge: bridge.to_owned(),
+                port: iface.to_owned(),
+                private: false,
+            });
+        }
+    }
+    if port.master.as_deref() == Some(bridge) && port.mtu != desired.mtu {
+        changes.push(Change::SetMtu {
+            name: iface.to_owned(),
+            mtu: desired.mtu,
+        });
+    }
+    if !port.up {
+        changes.push(Change::Up {
+            name: iface.to_owned(),
+        });
+    }
+    Ok(Plan {
+        changes,
+        warnings: Vec::new(),
+    })
+}
+
+/// The change that takes guest port `iface` out of the VPC bridge (none if
+/// it is not in it).
+pub fn detach(desired: &Desired, observed: &Observed, iface: &str) -> Plan {
+    let mut plan = Plan::default();
+    match observed.get(iface) {
+        Some(p) if p.master.as_deref() == Some(desired.bridge()) => {
+            plan.changes.push(Change::DelPort {
+                bridge: desired.bridge().to_owned(),
+                port: iface.to_owned(),
+            });
+        }
+        _ => plan
+            .warnings
+            .push(format!("{iface} is not a port of {}", desired.bridge())),
+    }
+    plan
 }

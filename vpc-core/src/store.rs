@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::{NodeName, VpcName};
 use crate::model::node::Node;
+use crate::model::quota::Usage;
 use crate::model::spec::Spec;
 
 /// Format version of `node.json` and `nodes/*.json`.
@@ -156,6 +157,37 @@ impl NodeRecord {
     }
 }
 
+/// A guest port attached on this node, with what it declared it uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestPort {
+    /// The port's interface name.
+    pub iface: String,
+    /// Declared use, counted against the VPC's quota.
+    pub usage: Usage,
+}
+
+/// The guest ports of one VPC on this node (`guests/<vpc>.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guests {
+    /// Format version ([`STATE_SCHEMA`]).
+    pub schema_version: u32,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// Attached ports.
+    pub ports: Vec<GuestPort>,
+}
+
+impl Guests {
+    /// What the ports use together.
+    pub fn usage(&self) -> Usage {
+        self.ports
+            .iter()
+            .fold(Usage::default(), |u, p| u.plus(p.usage))
+    }
+}
+
 /// A state directory.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -255,6 +287,32 @@ impl Store {
 
     fn node_path(&self, name: &NodeName) -> PathBuf {
         self.dir.join("nodes").join(format!("{name}.json"))
+    }
+
+    fn guests_path(&self, vpc: &VpcName) -> PathBuf {
+        self.dir.join("guests").join(format!("{vpc}.json"))
+    }
+
+    /// The guest ports of `vpc` attached on this node.
+    pub fn guests(&self, vpc: &VpcName) -> Result<Guests> {
+        let path = self.guests_path(vpc);
+        match read_json::<Guests>(&path)? {
+            Some(g) => {
+                check_schema(&path, g.schema_version, STATE_SCHEMA)?;
+                if &g.vpc != vpc {
+                    return Err(corrupt(
+                        &path,
+                        format_args!("holds VPC {}, expected {vpc}", g.vpc),
+                    ));
+                }
+                Ok(g)
+            }
+            None => Ok(Guests {
+                schema_version: STATE_SCHEMA,
+                vpc: vpc.clone(),
+                ports: Vec::new(),
+            }),
+        }
     }
 
     fn vpc_path(&self, name: &VpcName) -> PathBuf {
@@ -371,7 +429,7 @@ impl Store {
             store: self,
             _lock: file,
         };
-        for sub in ["", "nodes", "vpcs"] {
+        for sub in ["", "nodes", "vpcs", "guests"] {
             locked.sweep(&self.dir.join(sub));
         }
         Ok(locked)
@@ -471,6 +529,16 @@ impl Locked<'_> {
     /// Writes a VPC spec.
     pub fn write_vpc(&self, spec: &Spec) -> Result<()> {
         self.write_json(&self.store.vpc_path(&spec.name), spec)
+    }
+
+    /// Writes the guest ports of a VPC (removing the file when none is left).
+    pub fn write_guests(&self, guests: &Guests) -> Result<()> {
+        let path = self.store.guests_path(&guests.vpc);
+        if guests.ports.is_empty() {
+            self.remove(&path).map(drop)
+        } else {
+            self.write_json(&path, guests)
+        }
     }
 
     /// Removes VPC `name`'s spec; false if it was not held.

@@ -1,16 +1,19 @@
-//! `vpc mode=apply|init_vxlan|init_bridge`: converge this host's part of a
-//! VPC, or with `dryrun=1` print the commands that would.
+//! The modes that change this host's interfaces: `apply`, `init_vxlan`,
+//! `init_bridge`, `teardown`, `destroy_vxlan`, `destroy_bridge`, `attach`,
+//! `detach`. With `dryrun=1` they print the commands instead.
 
 use serde_json::json;
-use vpc_core::backend::dryrun::DryRun;
+use vpc_core::backend::{self, Backend, dryrun::DryRun};
 use vpc_core::model::addr::IfAddr;
-use vpc_core::ops;
-use vpc_core::plan::{Observed, Platform, Scope};
+use vpc_core::model::name::IFNAME_MAX;
+use vpc_core::model::quota::{Usage, parse_size};
+use vpc_core::model::spec::parse_number;
+use vpc_core::ops::{self, Preview};
+use vpc_core::plan::{Observed, Plan, Platform, Scope};
 use vpc_core::store::Store;
-use vpc_core::{Error, ErrorKind};
 
 use super::{Outcome, node_name, vpc_name};
-use crate::args::{Args, Usage};
+use crate::args::{Args, Usage as UsageError};
 use crate::output::Reply;
 
 /// `bridge_ips=A/P[,A/P…]`; `0` or empty means none (CBSD's convention).
@@ -23,40 +26,67 @@ fn bridge_ips(text: &str) -> vpc_core::Result<Vec<IfAddr>> {
         .collect()
 }
 
-pub fn run(store: &Store, args: &Args, scope: Scope) -> Outcome {
+/// What the changes were, as text lines and JSON.
+fn report(vpc: &str, node: &str, plan: &Plan, done: bool) -> Reply {
+    let mut text = String::new();
+    if plan.changes.is_empty() {
+        text.push_str(&format!("VPC {vpc} on {node}: nothing to change\n"));
+    } else {
+        let verb = if done { "made" } else { "to make" };
+        text.push_str(&format!(
+            "VPC {vpc} on {node}: {} changes {verb}\n",
+            plan.changes.len()
+        ));
+        for c in &plan.changes {
+            text.push_str(&format!("  {c}\n"));
+        }
+    }
+    let doc = json!({
+        "vpc": vpc,
+        "node": node,
+        "changes": plan.changes,
+        "warnings": plan.warnings,
+    });
+    let mut reply = Reply::new(text, doc);
+    reply.warnings = plan.warnings.clone();
+    reply
+}
+
+/// `dryrun=1`: the commands, from the real kernel's state when the host's
+/// own view is asked for, else from an empty node.
+fn dry_run(store: &Store, args: &Args, what: Preview) -> Outcome {
     let vpc = vpc_name(args)?;
-    let dryrun = args.flag("dryrun")?;
     let os = args.parse_with("os", Platform::parse)?;
     let for_node = node_name(args, "node")?;
     let addrs = args.parse_with("bridge_ips", bridge_ips)?;
-    if !dryrun {
-        if os.is_some() || for_node.is_some() {
-            return Err(Usage("os= and node= go with dryrun=1 only".into()).into());
-        }
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            format!(
-                "mode={} changes the kernel, and this build has no kernel backend yet: \
-                 use dryrun=1 to see the commands",
-                args.mode.name
-            ),
-        )
-        .into());
-    }
     let mut spec = store.require_vpc(&vpc)?;
-    let node = match for_node {
-        Some(n) => n,
+    let node = match &for_node {
+        Some(n) => n.clone(),
         None => store.this_node()?.name,
     };
     if let Some(addrs) = addrs {
         // A dry run shows the addresses without storing them.
         spec.set_bridge_addrs(&node, addrs)?;
     }
-    let platform = os.unwrap_or_else(Platform::host);
-    // No kernel backend yet: the plan is made against an empty node.
-    let mut backend = DryRun::new(platform, Observed::default());
-    let (plan, lines) = ops::dry_run(&spec, &node, &mut backend, scope)?;
+    let host_view = os.is_none_or(|o| o == Platform::host()) && for_node.is_none();
+    let mut backend: Box<dyn Backend> = match host_view.then(backend::host) {
+        Some(Ok(kernel)) => kernel,
+        // Another system, another node, or no kernel to read: plan
+        // against an empty node.
+        _ => Box::new(DryRun::new(
+            os.unwrap_or_else(Platform::host),
+            Observed::default(),
+        )),
+    };
+    let platform = backend.platform();
+    let (plan, lines) = ops::dry_run(&spec, &node, backend.as_mut(), what)?;
     let mut text = String::new();
+    if lines.is_empty() {
+        text.push_str(&format!(
+            "# VPC {} on {node}: nothing to change\n",
+            spec.name
+        ));
+    }
     for l in &lines {
         text.push_str(l);
         text.push('\n');
@@ -72,5 +102,89 @@ pub fn run(store: &Store, args: &Args, scope: Scope) -> Outcome {
     });
     let mut reply = Reply::new(text, doc);
     reply.warnings = plan.warnings;
+    Ok(reply)
+}
+
+fn only_with_dryrun(args: &Args) -> Result<(), UsageError> {
+    for key in ["os", "node"] {
+        if args.get(key).is_some() {
+            return Err(UsageError(format!("{key}= goes with dryrun=1 only")));
+        }
+    }
+    Ok(())
+}
+
+/// `apply`, `init_vxlan`, `init_bridge`.
+pub fn converge(store: &Store, args: &Args, scope: Scope) -> Outcome {
+    if args.flag("dryrun")? {
+        return dry_run(store, args, Preview::Converge(scope));
+    }
+    only_with_dryrun(args)?;
+    let vpc = vpc_name(args)?;
+    if let Some(addrs) = args.parse_with("bridge_ips", bridge_ips)? {
+        ops::set_bridge_addrs(store, &vpc, addrs)?;
+    }
+    let me = store.this_node()?.name;
+    let mut kernel = backend::host()?;
+    let plan = ops::converge(store, &vpc, kernel.as_mut(), scope)?;
+    Ok(report(vpc.as_str(), me.as_str(), &plan, true))
+}
+
+/// `teardown`, `destroy_vxlan`, `destroy_bridge`.
+pub fn teardown(store: &Store, args: &Args, scope: Scope) -> Outcome {
+    if args.flag("dryrun")? {
+        return dry_run(store, args, Preview::Teardown(scope));
+    }
+    only_with_dryrun(args)?;
+    let vpc = vpc_name(args)?;
+    let me = store.this_node()?.name;
+    let mut kernel = backend::host()?;
+    let plan = ops::teardown(store, &vpc, kernel.as_mut(), scope)?;
+    Ok(report(vpc.as_str(), me.as_str(), &plan, true))
+}
+
+fn iface(args: &Args) -> Result<String, UsageError> {
+    let name = args.required("iface")?;
+    if name.is_empty() || name.len() > IFNAME_MAX || name.contains(['/', ' ', '\0']) {
+        return Err(UsageError(format!(
+            "iface {name:?} is not valid: expected an interface name of 1 to {IFNAME_MAX} bytes"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// `attach`: a guest port joins the VPC bridge.
+pub fn attach(store: &Store, args: &Args) -> Outcome {
+    let vpc = vpc_name(args)?;
+    let iface = iface(args)?;
+    let usage = Usage::guest(
+        args.parse_with("cpus", |v| parse_number("cpus", v, 0..=u64::MAX))?
+            .unwrap_or(0),
+        args.parse_with("mem", |v| parse_size("mem", v))?
+            .unwrap_or(0),
+        args.parse_with("disk", |v| parse_size("disk", v))?
+            .unwrap_or(0),
+    );
+    let me = store.this_node()?.name;
+    let mut kernel = backend::host()?;
+    let (outcome, plan) = ops::attach(store, &vpc, kernel.as_mut(), &iface, usage)?;
+    let mut reply = report(vpc.as_str(), me.as_str(), &plan, true);
+    reply.text = format!("{iface} attached to VPC {vpc}: {outcome}\n{}", reply.text);
+    reply.json["outcome"] = json!(outcome);
+    reply.json["iface"] = json!(iface);
+    Ok(reply)
+}
+
+/// `detach`: a guest port leaves the VPC bridge.
+pub fn detach(store: &Store, args: &Args) -> Outcome {
+    let vpc = vpc_name(args)?;
+    let iface = iface(args)?;
+    let me = store.this_node()?.name;
+    let mut kernel = backend::host()?;
+    let (outcome, plan) = ops::detach(store, &vpc, kernel.as_mut(), &iface)?;
+    let mut reply = report(vpc.as_str(), me.as_str(), &plan, true);
+    reply.text = format!("{iface} detached from VPC {vpc}: {outcome}\n{}", reply.text);
+    reply.json["outcome"] = json!(outcome);
+    reply.json["iface"] = json!(iface);
     Ok(reply)
 }

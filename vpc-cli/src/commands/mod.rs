@@ -12,6 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vpc_core::Error;
 use vpc_core::model::name::{NodeName, VpcName};
+use vpc_core::plan::Scope;
 use vpc_core::store::Store;
 
 use crate::args::{Args, Group, Usage};
@@ -57,9 +58,14 @@ pub fn run(args: &Args) -> Outcome {
         (Group::Vpc, "remove_member") => members::remove(&store, args),
         (Group::Vpc, "export") => transfer::export(&store, args),
         (Group::Vpc, "receive") => transfer::receive(&store),
-        (Group::Vpc, "apply") => converge::run(&store, args, vpc_core::plan::Scope::All),
-        (Group::Vpc, "init_vxlan") => converge::run(&store, args, vpc_core::plan::Scope::Tunnels),
-        (Group::Vpc, "init_bridge") => converge::run(&store, args, vpc_core::plan::Scope::Bridge),
+        (Group::Vpc, "apply") => converge::converge(&store, args, Scope::All),
+        (Group::Vpc, "init_vxlan") => converge::converge(&store, args, Scope::Tunnels),
+        (Group::Vpc, "init_bridge") => converge::converge(&store, args, Scope::Bridge),
+        (Group::Vpc, "teardown") => converge::teardown(&store, args, Scope::All),
+        (Group::Vpc, "destroy_vxlan") => converge::teardown(&store, args, Scope::Tunnels),
+        (Group::Vpc, "destroy_bridge") => converge::teardown(&store, args, Scope::Bridge),
+        (Group::Vpc, "attach") => converge::attach(&store, args),
+        (Group::Vpc, "detach") => converge::detach(&store, args),
         (_, mode) => Err(Usage(format!("mode {mode} has no implementation")).into()),
     }
 }

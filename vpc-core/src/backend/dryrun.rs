@@ -139,6 +139,7 @@ fn render_freebsd(change: &Change) -> Vec<String> {
             port,
             private: false,
         } => format!("ifconfig {bridge} addm {port}"),
+        Change::DelPort { bridge, port } => format!("ifconfig {bridge} deletem {port}"),
         Change::SetPrivate { bridge, port } => format!("ifconfig {bridge} private {port}"),
         Change::Up { name } => format!("ifconfig {name} up"),
     };
@@ -197,6 +198,7 @@ fn render_linux(change: &Change) -> Vec<String> {
             }
             v
         }
+        Change::DelPort { port, .. } => vec![format!("ip link set dev {port} nomaster")],
         Change::SetPrivate { port, .. } => vec![format!("bridge link set dev {port} isolated on")],
         Change::Up { name } => vec![format!("ip link set dev {name} up")],
     }

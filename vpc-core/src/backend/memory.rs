@@ -221,6 +221,17 @@ impl MemoryKernel {
                 p.master = Some(bridge.clone());
                 p.private = *private;
             }
+            Change::DelPort { bridge, port } => {
+                let p = self.get_mut(port)?;
+                if p.master.as_deref() != Some(bridge) {
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("{port} is not a member of {bridge}"),
+                    ));
+                }
+                p.master = None;
+                p.private = false;
+            }
             Change::SetPrivate { bridge, port } => {
                 let p = self.get_mut(port)?;
                 if p.master.as_deref() != Some(bridge) {
@@ -231,7 +242,11 @@ impl MemoryKernel {
                 }
                 p.private = true;
             }
-            Change::Up { name } => self.get_mut(name)?.up = true,
+            Change::Up { name } => {
+                let i = self.get_mut(name)?;
+                i.up = true;
+                i.running = true;
+            }
         }
         Ok(())
     }
@@ -244,6 +259,7 @@ fn blank(name: &str) -> Iface {
         kind: IfaceKind::Other(String::new()),
         mtu: 1500,
         up: false,
+        running: false,
         description: None,
         mac: None,
         master: None,

@@ -22,3 +22,18 @@ pub trait Backend {
     /// error names that change. Returns how many were made.
     fn apply(&mut self, changes: &[Change]) -> Result<usize>;
 }
+
+/// The backend for the kernel this program runs on.
+pub fn host() -> Result<Box<dyn Backend>> {
+    #[cfg(target_os = "linux")]
+    {
+        Ok(Box::new(linux::LinuxKernel::open()?))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Err(crate::error::Error::new(
+            crate::error::ErrorKind::Unsupported,
+            "this build has no kernel backend for this system yet: use dryrun=1",
+        ))
+    }
+}

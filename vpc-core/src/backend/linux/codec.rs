@@ -214,6 +214,13 @@ pub fn encode(
             }
             v
         }
+        Change::DelPort { port, .. } => vec![(
+            Plain,
+            RouteNetlinkMessage::SetLink(link(
+                index_of(indexes, port)?,
+                vec![LinkAttribute::Controller(0)],
+            )),
+        )],
         Change::SetPrivate { port, .. } => vec![(Plain, isolated(index_of(indexes, port)?))],
         Change::Up { name } => {
             let mut m = link(index_of(indexes, name)?, vec![]);
@@ -258,6 +265,7 @@ fn decode_link(m: &LinkMessage) -> Result<(Iface, Option<u32>)> {
         kind: IfaceKind::Other(String::new()),
         mtu: 0,
         up: m.header.flags.contains(LinkFlags::Up),
+        running: m.header.flags.contains(LinkFlags::Running),
         description: None,
         mac: None,
         master: None,
