@@ -300,6 +300,20 @@ pub const MODES: &[Mode] = &[
         spec_options: false,
         example: "vpc mode=detach vpc_name=vpc1 iface=epair1a",
     },
+    Mode {
+        group: Group::Vpc,
+        name: "status",
+        summary: "compare this host's interfaces with the spec and probe every tunnel; exit 1 if unhealthy",
+        keys: &[
+            VPC_NAME,
+            opt(
+                "timeout",
+                "how long to wait for probe answers, ms; default 1000",
+            ),
+        ],
+        spec_options: false,
+        example: "vpc mode=status vpc_name=vpc1 --json",
+    },
 ];
 
 /// Parsed arguments of one invocation.

@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     match result {
         Ok(reply) => {
             output::print(&reply, json);
-            ExitCode::SUCCESS
+            ExitCode::from(reply.exit)
         }
         Err(Failure::Usage(u)) => {
             output::error(

@@ -14,6 +14,9 @@ pub struct Reply {
     pub json: Value,
     /// Notes for the user, on stderr in both modes.
     pub warnings: Vec<String>,
+    /// Exit status: 0, or 1 for a report of trouble (such as `status`
+    /// finding differences) that is still printed in full.
+    pub exit: u8,
 }
 
 impl Reply {
@@ -23,6 +26,7 @@ impl Reply {
             text,
             json,
             warnings: Vec::new(),
+            exit: 0,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`backend`]: carries changes out against a kernel (memory and dry-run
 //!   here; Linux and FreeBSD behind the same trait).
 //! - [`store`]: the state directory, with atomic writes and a lock.
+//! - [`probe`]: ICMP echoes to the far ends of tunnels, for `status`.
 //! - [`ops`]: local operations that tie the store to the model; the front
 //!   ends (CLI, C, Python) call these.
 //!
@@ -24,6 +25,7 @@ pub mod error;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod probe;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

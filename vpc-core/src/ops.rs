@@ -450,3 +450,24 @@ pub fn detach(
     locked.write_guests(&guests)?;
     Ok((Outcome::Removed, plan))
 }
+
+/// Compares this node's interfaces of `vpc` with the spec and probes the
+/// far end of every tunnel (one ICMP echo each, all at once, answers
+/// awaited for `timeout`).
+pub fn status(
+    store: &Store,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    timeout: std::time::Duration,
+) -> Result<plan::Health> {
+    let (_, desired) = local_desired(store, vpc, backend.platform())?;
+    let observed = backend.observe()?;
+    let mut health = plan::health(&desired, &observed)?;
+    let targets: Vec<std::net::IpAddr> = health.tunnels.iter().map(|t| t.peer_addr).collect();
+    let rtts = crate::probe::ping_all(&targets, timeout)?;
+    for (t, rtt) in health.tunnels.iter_mut().zip(rtts) {
+        // Microseconds are all a probe can tell.
+        t.rtt_ms = rtt.map(|d| d.as_micros() as f64 / 1000.0);
+    }
+    Ok(health)
+}

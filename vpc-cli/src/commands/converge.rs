@@ -188,3 +188,61 @@ pub fn detach(store: &Store, args: &Args) -> Outcome {
     reply.json["iface"] = json!(iface);
     Ok(reply)
 }
+
+/// `status`: the spec against the kernel, and every tunnel's health.
+pub fn status(store: &Store, args: &Args) -> Outcome {
+    let vpc = vpc_name(args)?;
+    let timeout = args
+        .parse_with("timeout", |v| parse_number("timeout", v, 1..=60_000))?
+        .unwrap_or(1000);
+    let me = store.this_node()?.name;
+    let mut kernel = backend::host()?;
+    let health = ops::status(
+        store,
+        &vpc,
+        kernel.as_mut(),
+        std::time::Duration::from_millis(timeout),
+    )?;
+    let healthy = health.healthy();
+    let mut text = format!(
+        "VPC {vpc} on {me}: {}\n",
+        if healthy {
+            "healthy".to_owned()
+        } else {
+            format!("{} differences", health.differences.len())
+        }
+    );
+    for d in &health.differences {
+        text.push_str(&format!("  {d}\n"));
+    }
+    text.push_str(&format!(
+        "{:<32} {:<14} {:>8}  {:<8} {:<18} PROBE\n",
+        "PEER", "TUNNEL", "VNI", "STATE", "PEER ADDRESS"
+    ));
+    for t in &health.tunnels {
+        let state = match (t.present, t.matching, t.up, t.running) {
+            (false, ..) => "missing",
+            (true, false, ..) => "wrong",
+            (true, true, false, _) => "down",
+            (true, true, true, false) => "no-carrier",
+            (true, true, true, true) => "up",
+        };
+        let probe = t
+            .rtt_ms
+            .map_or("no answer".to_owned(), |ms| format!("{ms:.3} ms"));
+        text.push_str(&format!(
+            "{:<32} {:<14} {:>8}  {:<8} {:<18} {probe}\n",
+            t.peer.as_str(),
+            t.interface,
+            t.vni,
+            state,
+            t.peer_addr.to_string()
+        ));
+    }
+    let mut doc = serde_json::to_value(&health).unwrap_or_default();
+    doc["node"] = json!(me);
+    doc["healthy"] = json!(healthy);
+    let mut reply = Reply::new(text, doc);
+    reply.exit = u8::from(!healthy);
+    Ok(reply)
+}

@@ -66,6 +66,7 @@ pub fn run(args: &Args) -> Outcome {
         (Group::Vpc, "destroy_bridge") => converge::teardown(&store, args, Scope::Bridge),
         (Group::Vpc, "attach") => converge::attach(&store, args),
         (Group::Vpc, "detach") => converge::detach(&store, args),
+        (Group::Vpc, "status") => converge::status(&store, args),
         (_, mode) => Err(Usage(format!("mode {mode} has no implementation")).into()),
     }
 }
