@@ -434,3 +434,139 @@ pub fn decode(
     }
     Ok(Observed { ifaces })
 }
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_core::{Emitable, Parseable};
+
+    use super::*;
+
+    /// Encodes a message, then parses its bytes back as the kernel's dump
+    /// answer would be parsed.
+    fn round_trip(m: &LinkMessage) -> LinkMessage {
+        let mut bytes = vec![0u8; m.buffer_len()];
+        m.emit(&mut bytes);
+        LinkMessage::parse(&bytes[..]).unwrap()
+    }
+
+    fn vxlan_change() -> Change {
+        Change::CreateVxlan {
+            name: "vxlan7".into(),
+            vni: 7,
+            local: "2001:db8::1".parse().unwrap(),
+            remote: "2001:db8::2".parse().unwrap(),
+            port: 4789,
+            mtu: 1430,
+            mac: Some(Mac([2, 0, 0, 0, 0, 7])),
+            description: "tunnel-to-b".into(),
+        }
+    }
+
+    #[test]
+    fn vxlan_creation_decodes_to_what_was_asked() {
+        let msgs = encode(&vxlan_change(), &Indexes::new()).unwrap();
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0].0, Mode::Create);
+        let RouteNetlinkMessage::NewLink(create) = &msgs[0].1 else {
+            panic!("{msgs:?}")
+        };
+        let (iface, master) = decode_link(&round_trip(create)).unwrap();
+        assert_eq!(master, None);
+        assert_eq!(iface.name, "vxlan7");
+        assert_eq!(iface.mtu, 1430);
+        assert_eq!(iface.mac, Some(Mac([2, 0, 0, 0, 0, 7])));
+        assert_eq!(
+            iface.kind,
+            IfaceKind::Vxlan(VxlanConf {
+                vni: 7,
+                local: Some("2001:db8::1".parse().unwrap()),
+                remote: Some("2001:db8::2".parse().unwrap()),
+                port: 4789,
+            })
+        );
+        // The alias is set by name, in the same batch.
+        let RouteNetlinkMessage::NewLink(alias) = &msgs[1].1 else {
+            panic!("{msgs:?}")
+        };
+        assert_eq!(alias.header.index, 0);
+        assert!(
+            alias
+                .attributes
+                .contains(&LinkAttribute::IfName("vxlan7".into()))
+        );
+        assert!(
+            alias
+                .attributes
+                .contains(&LinkAttribute::IfAlias("tunnel-to-b".into()))
+        );
+    }
+
+    #[test]
+    fn changes_needing_a_new_index_say_so() {
+        let mut idx = Indexes::new();
+        let add = Change::AddAddr {
+            name: "vxlan7".into(),
+            addr: IfAddr::parse("10.0.0.1/30", "a").unwrap(),
+        };
+        assert_eq!(encode(&add, &idx).unwrap_err(), NeedsIndex("vxlan7".into()));
+        idx.insert("vxlan7".into(), 9);
+        let msgs = encode(&add, &idx).unwrap();
+        let RouteNetlinkMessage::NewAddress(a) = &msgs[0].1 else {
+            panic!("{msgs:?}")
+        };
+        assert_eq!((a.header.index, a.header.prefix_len), (9, 30));
+        let port = Change::AddPort {
+            bridge: "vpc1".into(),
+            port: "vxlan7".into(),
+            private: true,
+        };
+        assert_eq!(encode(&port, &idx).unwrap_err(), NeedsIndex("vpc1".into()));
+        idx.insert("vpc1".into(), 3);
+        let msgs = encode(&port, &idx).unwrap();
+        assert_eq!(msgs.len(), 2, "master, then isolated");
+        let RouteNetlinkMessage::NewLink(iso) = &msgs[1].1 else {
+            panic!("{msgs:?}")
+        };
+        let mut bridge = round_trip(&link(3, vec![]));
+        bridge.attributes.push(LinkAttribute::IfName("vpc1".into()));
+        let mut port_msg = round_trip(iso);
+        port_msg
+            .attributes
+            .push(LinkAttribute::IfName("vxlan7".into()));
+        port_msg.attributes.push(LinkAttribute::Controller(3));
+        let seen = decode(&[bridge, port_msg], &[], &[]).unwrap();
+        let p = seen.get("vxlan7").unwrap();
+        assert_eq!(p.master.as_deref(), Some("vpc1"));
+        assert!(p.private);
+    }
+
+    #[test]
+    fn malformed_answers_are_errors() {
+        let nameless = link(4, vec![LinkAttribute::Mtu(1500)]);
+        let e = decode(&[nameless], &[], &[]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Backend);
+        assert!(e.message().contains("link 4 has no name"), "{e}");
+        let orphan = link(
+            5,
+            vec![
+                LinkAttribute::IfName("x".into()),
+                LinkAttribute::Controller(99),
+            ],
+        );
+        let e = decode(&[orphan], &[], &[]).unwrap_err();
+        assert!(e.message().contains("master 99"), "{e}");
+        let bare_vxlan = link(
+            6,
+            vec![
+                LinkAttribute::IfName("vx".into()),
+                LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Vxlan)]),
+            ],
+        );
+        assert!(
+            decode(&[bare_vxlan], &[], &[])
+                .unwrap_err()
+                .message()
+                .contains("no vxlan settings")
+        );
+    }
+}
