@@ -15,6 +15,13 @@ use crate::error::{Error, ErrorKind, Result};
 /// buffer, so a batch is never refused for its size.
 const BATCH_BYTES: usize = 32 * 1024;
 
+/// Most requests in one `send(2)`. Every acknowledgement is charged to the
+/// socket's receive buffer at the size of a whole socket buffer (about a
+/// kilobyte, whatever its length), so a batch is kept well below what the
+/// default receive buffer (208 KiB) holds, or the kernel drops answers
+/// (ENOBUFS).
+const BATCH_MESSAGES: usize = 96;
+
 /// Receive buffer: a dump datagram is at most a few pages.
 const RECV_BYTES: usize = 256 * 1024;
 
@@ -152,7 +159,7 @@ impl Netlink {
             // Sequence numbers of one send are consecutive, as are positions.
             let mut seqs: Vec<(u32, usize)> = Vec::new();
             while let Some((position, (mode, msg))) =
-                requests.next_if(|_| bytes.len() < BATCH_BYTES)
+                requests.next_if(|_| bytes.len() < BATCH_BYTES && seqs.len() < BATCH_MESSAGES)
             {
                 let flags = NLM_F_REQUEST
                     | NLM_F_ACK
