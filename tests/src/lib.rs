@@ -61,6 +61,7 @@
 //! (fail instead of skipping / always skip), `VPC_E2E_TIMEOUT` (seconds a
 //! command in a namespace may run before it is killed, default 120).
 
+pub mod cluster;
 mod cmd;
 mod guest;
 mod host;
