@@ -319,3 +319,83 @@ fn netns_apply_checks_the_underlay_first() {
     );
     assert!(vxlans(h).is_empty());
 }
+
+/// Attach admits a guest only within the VPC's quota, sets the port's MTU
+/// first, and detach takes it out again.
+#[test]
+fn netns_attach_obeys_the_quota_and_detach_releases() {
+    let Some(lab) = Lab::new("quota", 2) else {
+        return;
+    };
+    deploy(
+        &lab,
+        &[0, 1],
+        Underlay::V4,
+        "vpc1",
+        "10.100.0.0/24",
+        "max_guests=2 max_mem=4g",
+    );
+    let h = lab.host(0);
+    let a = lab.guest(0, "a");
+    let b = lab.guest(0, "b");
+    let c = lab.guest(0, "c");
+    let r = h
+        .ok(&format!(
+            "mode=attach vpc_name=vpc1 iface={} mem=3g --json",
+            a.host_if()
+        ))
+        .json();
+    assert_eq!(r["outcome"], "created");
+    let port = h.link(a.host_if()).unwrap();
+    assert_eq!(
+        (port["master"].as_str(), port["mtu"].as_u64()),
+        (Some("vpc1"), Some(1450))
+    );
+    assert_eq!(
+        port["linkinfo"]["info_slave_data"]["isolated"], false,
+        "guest ports are normal ports"
+    );
+    // Memory: 3g in use, 2g more would pass 4g.
+    let r = h.run(&format!(
+        "mode=attach vpc_name=vpc1 iface={} mem=2g",
+        b.host_if()
+    ));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("max_mem 4 GiB would be exceeded: 3 GiB in use, 2 GiB requested"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        h.link(b.host_if()).unwrap()["master"].is_null(),
+        "a refused guest is not attached"
+    );
+    h.ok(&format!(
+        "mode=attach vpc_name=vpc1 iface={} mem=1g",
+        b.host_if()
+    ));
+    let r = h.run(&format!("mode=attach vpc_name=vpc1 iface={}", c.host_if()));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("max_guests 2 would be exceeded: 2 in use, 1 requested"),
+        "{}",
+        r.stderr
+    );
+    // Attaching again is a no-op; detaching frees a place.
+    let again = h
+        .ok(&format!(
+            "mode=attach vpc_name=vpc1 iface={} mem=3g",
+            a.host_if()
+        ))
+        .stdout;
+    assert!(again.contains("unchanged"), "{again}");
+    h.ok(&format!("mode=detach vpc_name=vpc1 iface={}", a.host_if()));
+    assert!(h.link(a.host_if()).unwrap()["master"].is_null());
+    h.ok(&format!("mode=attach vpc_name=vpc1 iface={}", c.host_if()));
+    // Not a guest port: a tunnel of the VPC.
+    let r = h.run("mode=attach vpc_name=vpc1 iface=vxlan1");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not a guest port"), "{}", r.stderr);
+}

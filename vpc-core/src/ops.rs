@@ -404,9 +404,10 @@ pub fn attach(
             .collect(),
         ..guests.clone()
     };
-    crate::model::quota::admit(&spec.quota, others.usage(), usage)?;
+    // Is it a port that can join at all? Then does the quota admit it?
     let observed = backend.observe()?;
     let plan = plan::attach(&desired, &observed, iface)?;
+    crate::model::quota::admit(&spec.quota, others.usage(), usage)?;
     backend.apply(&plan.changes)?;
     let record = crate::store::GuestPort {
         iface: iface.to_owned(),
