@@ -29,6 +29,8 @@ use crate::plan::{Change, Observed, Platform};
 pub struct LinuxKernel {
     netlink: Netlink,
     indexes: Indexes,
+    /// Link groups in use at the last dump.
+    groups: Vec<u32>,
 }
 
 impl std::fmt::Debug for LinuxKernel {
@@ -45,6 +47,7 @@ impl LinuxKernel {
         Ok(LinuxKernel {
             netlink: Netlink::open()?,
             indexes: Indexes::new(),
+            groups: Vec::new(),
         })
     }
 
@@ -52,13 +55,26 @@ impl LinuxKernel {
         let answers = self
             .netlink
             .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
-        Ok(answers
+        let links: Vec<LinkMessage> = answers
             .into_iter()
             .filter_map(|m| match m {
                 RouteNetlinkMessage::NewLink(l) => Some(l),
                 _ => None,
             })
-            .collect())
+            .collect();
+        self.groups = codec::groups(&links);
+        Ok(links)
+    }
+
+    /// A link group no interface is in: where bulk destruction gathers
+    /// the interfaces it removes.
+    fn free_group(&self) -> u32 {
+        // Far from the small numbers administrators use; varied by process.
+        let mut g = 0x7670_0000 | (std::process::id() & 0xffff);
+        while self.groups.contains(&g) {
+            g = g.wrapping_add(1).max(1);
+        }
+        g
     }
 
     fn learn_indexes(&mut self) -> Result<()> {
@@ -99,6 +115,19 @@ impl LinuxKernel {
         }
         Ok(())
     }
+}
+
+/// The error for change `i` naming an interface that does not exist.
+fn missing(i: usize, changes: &[Change], name: &str) -> Error {
+    Error::new(
+        ErrorKind::Backend,
+        format!(
+            "change {} of {} ({}) failed: interface {name} does not exist",
+            i + 1,
+            changes.len(),
+            changes[i]
+        ),
+    )
 }
 
 impl Backend for LinuxKernel {
@@ -142,7 +171,31 @@ impl Backend for LinuxKernel {
             self.learn_indexes()?;
         }
         let mut pending = Vec::new();
-        for (i, change) in changes.iter().enumerate() {
+        let mut i = 0;
+        while i < changes.len() {
+            // A run of destructions goes as one group deletion.
+            let run = changes[i..]
+                .iter()
+                .take_while(|c| matches!(c, Change::Destroy { .. }))
+                .count();
+            if run >= 2 {
+                let names: Vec<&str> = changes[i..i + run]
+                    .iter()
+                    .filter_map(|c| match c {
+                        Change::Destroy { name } => Some(name.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let messages = codec::encode_bulk_destroy(&names, &self.indexes, self.free_group())
+                    .map_err(|NeedsIndex(name)| missing(i, changes, &name))?;
+                for name in &names {
+                    self.indexes.remove(*name);
+                }
+                pending.extend(messages.into_iter().map(|(mode, m)| (i, mode, m)));
+                i += run;
+                continue;
+            }
+            let change = &changes[i];
             let messages = match encode(change, &self.indexes) {
                 Ok(m) => m,
                 Err(NeedsIndex(_)) => {
@@ -150,22 +203,15 @@ impl Backend for LinuxKernel {
                     // then learn the new indexes once.
                     self.flush(&mut pending, changes)?;
                     self.learn_indexes()?;
-                    encode(change, &self.indexes).map_err(|NeedsIndex(name)| {
-                        Error::new(
-                            ErrorKind::Backend,
-                            format!(
-                                "change {} of {} ({change}) failed: interface {name} does not exist",
-                                i + 1,
-                                changes.len()
-                            ),
-                        )
-                    })?
+                    encode(change, &self.indexes)
+                        .map_err(|NeedsIndex(name)| missing(i, changes, &name))?
                 }
             };
             if let Change::Destroy { name } = change {
                 self.indexes.remove(name);
             }
             pending.extend(messages.into_iter().map(|(mode, m)| (i, mode, m)));
+            i += 1;
         }
         self.flush(&mut pending, changes)?;
         Ok(changes.len())
