@@ -399,3 +399,27 @@ fn netns_attach_obeys_the_quota_and_detach_releases() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("not a guest port"), "{}", r.stderr);
 }
+
+/// An IPv6 peer network: /126 link blocks, and the far end answers over
+/// the tunnel (a permanent neighbour entry stands in for discovery, which
+/// a bridge port cannot do).
+#[test]
+fn netns_ipv6_link_addresses_answer() {
+    let Some(lab) = Lab::new("v6links", 2) else {
+        return;
+    };
+    deploy(&lab, &[0, 1], Underlay::V4, "vpc1", "2001:db8:100::/64", "");
+    let map = peer_map(lab.host(0), "vpc1");
+    assert_eq!(
+        map["links"][0]["ends"][0]["link_addr"],
+        "2001:db8:100::1/126"
+    );
+    assert_eq!(
+        map["links"][0]["ends"][1]["link_addr"],
+        "2001:db8:100::2/126"
+    );
+    assert!(lab.host(0).ping("2001:db8:100::2", 2, &[]));
+    assert!(lab.host(1).ping("2001:db8:100::1", 2, &[]));
+    let r = lab.host(0).run("mode=status vpc_name=vpc1");
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
