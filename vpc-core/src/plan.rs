@@ -521,6 +521,26 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
     let mut plan = Plan::default();
 
     if do_tunnels {
+        // A foreign vxlan holding a tunnel's VNI on the same local address
+        // and port would make the kernel refuse the tunnel midway: refuse
+        // the whole plan now instead, before anything changes.
+        for t in &desired.tunnels {
+            let holder = observed.ifaces.iter().find(|i| {
+                !desired.owns_tunnel(i)
+                    && matches!(&i.kind, IfaceKind::Vxlan(c)
+                        if c.vni == t.vni && c.port == t.port && (c.local == Some(t.local) || c.local.is_none()))
+            });
+            if let Some(holder) = holder {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "VNI {} on local address {} port {} is held by {}, which is not this VPC's: \
+                         {} cannot be created; remove {} or choose another vni_base",
+                        t.vni, t.local, t.port, holder.name, t.name, holder.name
+                    ),
+                ));
+            }
+        }
         let wanted: std::collections::HashSet<&str> =
             desired.tunnels.iter().map(|t| t.name.as_str()).collect();
         for i in &observed.ifaces {
