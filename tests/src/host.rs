@@ -107,8 +107,10 @@ impl Host {
 
     fn vpc_with(&self, args: &str, input: Option<&[u8]>) -> Output {
         let mut c = in_netns(&self.netns, vpc_bin());
+        // Boot files, too, stay in the host's own directory.
         c.args(args.split_whitespace())
-            .env("VPC_STATE_DIR", &self.dir);
+            .env("VPC_STATE_DIR", &self.dir)
+            .env("VPC_RC_DIR", self.dir.join("rc"));
         cmd::output(&mut c, input)
     }
 

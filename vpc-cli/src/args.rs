@@ -175,7 +175,7 @@ pub const MODES: &[Mode] = &[
     Mode {
         group: Group::Vpc,
         name: "remove",
-        summary: "forget a VPC's definition on this host (interfaces are not touched)",
+        summary: "forget a VPC's definition and boot file on this host (interfaces are not touched)",
         keys: &[VPC_NAME],
         spec_options: false,
         example: "vpc mode=remove vpc_name=vpc1",
@@ -313,6 +313,28 @@ pub const MODES: &[Mode] = &[
         ],
         spec_options: false,
         example: "vpc mode=status vpc_name=vpc1 --json",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "init_rc",
+        summary: "write the boot file (rc.d script / systemd unit) that applies the VPC at boot",
+        keys: &[
+            VPC_NAME,
+            opt(
+                "rc_dir",
+                "where to write it; default $VPC_RC_DIR, else /usr/local/etc/rc.d or /etc/systemd/system",
+            ),
+            opt(
+                "os",
+                "freebsd (rc.d script) or linux (systemd unit); default this host's",
+            ),
+            opt(
+                "program",
+                "the vpc binary the boot file runs; default this one",
+            ),
+        ],
+        spec_options: false,
+        example: "vpc mode=init_rc vpc_name=vpc1",
     },
 ];
 

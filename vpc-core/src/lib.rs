@@ -9,6 +9,7 @@
 //! - [`backend`]: carries changes out against a kernel (memory and dry-run
 //!   here; Linux and FreeBSD behind the same trait).
 //! - [`store`]: the state directory, with atomic writes and a lock.
+//! - [`boot`]: the rc.d script and systemd unit that bring a VPC back.
 //! - [`probe`]: ICMP echoes to the far ends of tunnels, for `status`.
 //! - [`ops`]: local operations that tie the store to the model; the front
 //!   ends (CLI, C, Python) call these.
@@ -21,6 +22,7 @@
 //! [`Spec`]: model::spec::Spec
 
 pub mod backend;
+pub mod boot;
 pub mod error;
 pub mod model;
 pub mod ops;

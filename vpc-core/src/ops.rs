@@ -262,10 +262,23 @@ pub fn set_bridge_addrs(
     Ok((outcome, spec))
 }
 
-/// Forgets a VPC's spec.
-pub fn vpc_remove(store: &Store, name: &VpcName) -> Result<Outcome> {
+/// Forgets a VPC's spec, its guest records, and its boot files in `boot_dirs`
+/// (interfaces are not touched: `teardown` does that).
+pub fn vpc_remove(
+    store: &Store,
+    name: &VpcName,
+    boot_dirs: &[(plan::Platform, std::path::PathBuf)],
+) -> Result<Outcome> {
     let locked = store.lock()?;
     store.require_vpc(name)?;
+    for (platform, dir) in boot_dirs {
+        crate::store::remove_file(&dir.join(crate::boot::file_name(*platform, name)))?;
+    }
+    locked.write_guests(&crate::store::Guests {
+        schema_version: crate::store::STATE_SCHEMA,
+        vpc: name.clone(),
+        ports: Vec::new(),
+    })?;
     locked.remove_vpc(name)?;
     Ok(Outcome::Removed)
 }
@@ -471,4 +484,42 @@ pub fn status(
         t.rtt_ms = rtt.map(|d| d.as_micros() as f64 / 1000.0);
     }
     Ok(health)
+}
+
+/// Writes `vpc`'s boot file for `platform` into `dir`: it runs `program`
+/// with this store's directory. Returns the file's path and whether it
+/// changed.
+pub fn init_rc(
+    store: &Store,
+    vpc: &VpcName,
+    platform: plan::Platform,
+    dir: &std::path::Path,
+    program: &std::path::Path,
+) -> Result<(Outcome, std::path::PathBuf)> {
+    let _locked = store.lock()?;
+    store.require_vpc(vpc)?;
+    let state_dir = std::path::absolute(store.dir()).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot resolve {}: {e}", store.dir().display()),
+        )
+    })?;
+    let text = crate::boot::render(platform, vpc, program, &state_dir)?;
+    if !dir.is_dir() {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "boot directory {} does not exist: expected the system's rc.d or systemd \
+                 directory, or name one with rc_dir=",
+                dir.display()
+            ),
+        ));
+    }
+    let path = dir.join(crate::boot::file_name(platform, vpc));
+    let mode = match platform {
+        plan::Platform::FreeBsd => 0o755,
+        plan::Platform::Linux => 0o644,
+    };
+    let outcome = crate::store::write_file(&path, &text, mode)?;
+    Ok((outcome, path))
 }

@@ -498,10 +498,8 @@ impl Locked<'_> {
     }
 
     fn remove(&self, path: &Path) -> Result<bool> {
-        match fs::remove_file(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(io_error(path, "remove", &e)),
+        if !remove_file(path)? {
+            return Ok(false);
         }
         if let Some(dir) = path.parent() {
             File::open(dir)
@@ -544,5 +542,57 @@ impl Locked<'_> {
     /// Removes VPC `name`'s spec; false if it was not held.
     pub fn remove_vpc(&self, name: &VpcName) -> Result<bool> {
         self.remove(&self.store.vpc_path(name))
+    }
+}
+
+/// Writes `text` to `path` atomically with permissions `mode`, unless it
+/// already holds exactly that. For files outside the state directory (boot
+/// scripts), which are not under the store's lock.
+pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<crate::ops::Outcome> {
+    use std::os::unix::fs::PermissionsExt;
+    let existed = match fs::read(path) {
+        Ok(old) if old == text.as_bytes() => {
+            let same_mode =
+                fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o7777 == mode);
+            if same_mode {
+                return Ok(crate::ops::Outcome::Unchanged);
+            }
+            true
+        }
+        Ok(_) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io_error(path, "read", &e)),
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".vpc.{}.{}.tmp",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    written.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io_error(path, "write", &e)
+    })?;
+    Ok(if existed {
+        crate::ops::Outcome::Updated
+    } else {
+        crate::ops::Outcome::Created
+    })
+}
+
+/// Removes `path`; true if it existed.
+pub fn remove_file(path: &Path) -> Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error(path, "remove", &e)),
     }
 }

@@ -1,5 +1,6 @@
 //! One module per command family; [`run`] dispatches on the mode.
 
+mod boot;
 mod converge;
 mod define;
 mod members;
@@ -67,6 +68,7 @@ pub fn run(args: &Args) -> Outcome {
         (Group::Vpc, "attach") => converge::attach(&store, args),
         (Group::Vpc, "detach") => converge::detach(&store, args),
         (Group::Vpc, "status") => converge::status(&store, args),
+        (Group::Vpc, "init_rc") => boot::init_rc(&store, args),
         (_, mode) => Err(Usage(format!("mode {mode} has no implementation")).into()),
     }
 }

@@ -42,7 +42,7 @@ impl Host {
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(dir.join("rc")).unwrap();
         Host { dir }
     }
 
@@ -51,6 +51,7 @@ impl Host {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vpc"))
             .args(args)
             .env("VPC_STATE_DIR", &self.dir)
+            .env("VPC_RC_DIR", self.dir.join("rc"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,0 +1,52 @@
+//! `vpc mode=init_rc`: the boot file that brings a VPC back.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+use vpc_core::plan::Platform;
+use vpc_core::store::Store;
+use vpc_core::{Error, ErrorKind, boot, ops};
+
+use super::{Outcome, vpc_name};
+use crate::args::Args;
+use crate::output::Reply;
+
+/// The directory boot files go to: `rc_dir=`, else `$VPC_RC_DIR`, else
+/// the system's.
+pub(super) fn boot_dir(args: Option<&Args>, platform: Platform) -> PathBuf {
+    args.and_then(|a| a.get("rc_dir"))
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("VPC_RC_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| boot::default_dir(platform))
+}
+
+pub fn init_rc(store: &Store, args: &Args) -> Outcome {
+    let vpc = vpc_name(args)?;
+    let platform = args
+        .parse_with("os", Platform::parse)?
+        .unwrap_or_else(Platform::host);
+    let dir = boot_dir(Some(args), platform);
+    let program = match args.get("program") {
+        Some(p) => PathBuf::from(p),
+        None => std::env::current_exe().map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot tell where this vpc binary is: {e}"),
+            )
+        })?,
+    };
+    let (outcome, path) = ops::init_rc(store, &vpc, platform, &dir, &program)?;
+    let name = boot::file_name(platform, &vpc);
+    let enable = match platform {
+        Platform::FreeBsd => format!("sysrc {name}_enable=YES"),
+        Platform::Linux => format!("systemctl enable {name}"),
+    };
+    Ok(Reply::new(
+        format!("{}: {outcome}\nenable it with: {enable}\n", path.display()),
+        json!({ "outcome": outcome, "path": path, "enable": enable, "os": platform }),
+    ))
+}
