@@ -336,10 +336,10 @@ pub fn dry_run(
     what: Preview,
 ) -> Result<(Plan, Vec<String>)> {
     let platform = backend.platform();
-    let desired = plan::desired(spec, node, platform)?;
+    let desired = for_backend(plan::desired(spec, node, platform)?, backend);
     let observed = backend.observe()?;
     let plan = match what {
-        Preview::Converge(scope) => plan::plan(&desired, &observed, scope)?,
+        Preview::Converge(scope) => plan_for(&desired, &observed, scope)?,
         Preview::Teardown(scope) => plan::teardown(&desired, &observed, scope),
     };
     let mut render = DryRun::new(platform, observed);
@@ -348,16 +348,36 @@ pub fn dry_run(
     Ok((plan, lines))
 }
 
-/// The spec of `vpc` and this node's desired state in it, for `platform`.
+/// The spec of `vpc` and this node's desired state in it, as `backend`'s
+/// kernel can hold it.
 fn local_desired(
     store: &Store,
     vpc: &VpcName,
-    platform: plan::Platform,
+    backend: &dyn Backend,
 ) -> Result<(Spec, plan::Desired)> {
     let spec = store.require_vpc(vpc)?;
     let me = store.this_node()?;
-    let desired = plan::desired(&spec, &me.name, platform)?;
+    let desired = for_backend(plan::desired(&spec, &me.name, backend.platform())?, backend);
     Ok((spec, desired))
+}
+
+/// `desired` as `backend`'s kernel can hold it.
+fn for_backend(mut desired: plan::Desired, backend: &dyn Backend) -> plan::Desired {
+    desired.link_addrs = backend.member_addresses();
+    desired
+}
+
+/// The plan of `desired`, with a note when link addresses are left out.
+fn plan_for(desired: &plan::Desired, observed: &plan::Observed, scope: Scope) -> Result<Plan> {
+    let mut plan = plan::plan(desired, observed, scope)?;
+    if !desired.link_addrs {
+        plan.warnings.push(
+            "this kernel refuses addresses on bridge members (net.link.bridge.member_ifaddrs=0): \
+             tunnels carry no link addresses, and status checks them by their RUNNING state"
+                .to_owned(),
+        );
+    }
+    Ok(plan)
 }
 
 /// Converges `scope` of `vpc` on this node: observe, check the underlay,
@@ -370,12 +390,12 @@ pub fn converge(
     scope: Scope,
 ) -> Result<Plan> {
     let _locked = store.lock()?;
-    let (_, desired) = local_desired(store, vpc, backend.platform())?;
+    let (_, desired) = local_desired(store, vpc, backend)?;
     let observed = backend.observe()?;
     if scope != Scope::Bridge {
         plan::check_underlay(&desired, &observed)?;
     }
-    let plan = plan::plan(&desired, &observed, scope)?;
+    let plan = plan_for(&desired, &observed, scope)?;
     backend.apply(&plan.changes)?;
     Ok(plan)
 }
@@ -388,7 +408,7 @@ pub fn teardown(
     scope: Scope,
 ) -> Result<Plan> {
     let _locked = store.lock()?;
-    let (_, desired) = local_desired(store, vpc, backend.platform())?;
+    let (_, desired) = local_desired(store, vpc, backend)?;
     let observed = backend.observe()?;
     let plan = plan::teardown(&desired, &observed, scope);
     backend.apply(&plan.changes)?;
@@ -405,7 +425,7 @@ pub fn attach(
     usage: crate::model::quota::Usage,
 ) -> Result<(Outcome, Plan)> {
     let locked = store.lock()?;
-    let (spec, desired) = local_desired(store, vpc, backend.platform())?;
+    let (spec, desired) = local_desired(store, vpc, backend)?;
     let mut guests = store.guests(vpc)?;
     let held = guests.ports.iter().position(|p| p.iface == iface);
     let others = crate::store::Guests {
@@ -451,7 +471,7 @@ pub fn detach(
     iface: &str,
 ) -> Result<(Outcome, Plan)> {
     let locked = store.lock()?;
-    let (_, desired) = local_desired(store, vpc, backend.platform())?;
+    let (_, desired) = local_desired(store, vpc, backend)?;
     let mut guests = store.guests(vpc)?;
     let observed = backend.observe()?;
     let plan = plan::detach(&desired, &observed, iface);
@@ -474,9 +494,12 @@ pub fn status(
     backend: &mut dyn Backend,
     timeout: std::time::Duration,
 ) -> Result<plan::Health> {
-    let (_, desired) = local_desired(store, vpc, backend.platform())?;
+    let (_, desired) = local_desired(store, vpc, backend)?;
     let observed = backend.observe()?;
     let mut health = plan::health(&desired, &observed)?;
+    if !health.probed {
+        return Ok(health);
+    }
     let targets: Vec<std::net::IpAddr> = health.tunnels.iter().map(|t| t.peer_addr).collect();
     let rtts = crate::probe::ping_all(&targets, timeout)?;
     for (t, rtt) in health.tunnels.iter_mut().zip(rtts) {

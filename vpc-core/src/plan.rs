@@ -98,6 +98,12 @@ pub struct Desired {
     pub owned_vnis: RangeInclusive<u64>,
     /// Whether guests carry 802.1Q tags (4 more bytes on the underlay).
     pub vlan: bool,
+    /// Whether tunnels carry their link addresses. A kernel that refuses
+    /// addresses on bridge members (FreeBSD 15 by default) runs without
+    /// them; tunnels are then checked by their RUNNING state alone.
+    pub link_addrs: bool,
+    /// Whose kernel rules apply.
+    pub platform: Platform,
 }
 
 impl Desired {
@@ -164,6 +170,8 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
         tunnels,
         owned_vnis: spec.vni_range(),
         vlan: spec.vlan,
+        link_addrs: true,
+        platform,
     })
 }
 
@@ -566,7 +574,7 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
                 });
                 *have = None;
             }
-            tunnel_changes(t, *have, desired.mtu, &mut p);
+            tunnel_changes(t, *have, desired, &mut p);
         }
     }
 
@@ -584,11 +592,12 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
                 p.up_bridge.push(Change::Up { name });
             }
             Some(b) => {
-                if b.mtu != desired.mtu {
-                    p.set.push(Change::SetMtu {
-                        name: name.clone(),
-                        mtu: desired.mtu,
-                    });
+                let mtu = Change::SetMtu {
+                    name: name.clone(),
+                    mtu: desired.mtu,
+                };
+                if b.mtu != desired.mtu && !p.set.contains(&mtu) {
+                    p.set.push(mtu);
                 }
                 if b.description.as_deref() != Some(description.as_str()) {
                     p.set.push(Change::SetDescription {
@@ -637,7 +646,8 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
 
 /// Changes for one tunnel, given what exists under its name (`None` when it
 /// is missing or about to be recreated).
-fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, mtu: u32, p: &mut Phases) {
+fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, desired: &Desired, p: &mut Phases) {
+    let mtu = desired.mtu;
     let name = &t.name;
     let description = t.description();
     match have {
@@ -653,10 +663,22 @@ fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, mtu: u32, p: &mut Phases) {
         }),
         Some(i) => {
             if i.mtu != mtu {
-                p.set.push(Change::SetMtu {
-                    name: name.clone(),
+                // FreeBSD refuses a member's MTU; the bridge's reaches every
+                // member instead.
+                let member = desired.platform == Platform::FreeBsd
+                    && i.master.as_deref() == Some(desired.bridge());
+                let target = if member {
+                    desired.bridge()
+                } else {
+                    name.as_str()
+                };
+                let change = Change::SetMtu {
+                    name: target.to_owned(),
                     mtu,
-                });
+                };
+                if !p.set.contains(&change) {
+                    p.set.push(change);
+                }
             }
             if i.description.as_deref() != Some(description.as_str()) {
                 p.set.push(Change::SetDescription {
@@ -667,7 +689,12 @@ fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, mtu: u32, p: &mut Phases) {
         }
     }
     let addrs = have.map(|i| i.addrs.as_slice()).unwrap_or(&[]);
-    addr_changes(name, addrs, std::slice::from_ref(&t.link_addr), p);
+    let want: &[IfAddr] = if desired.link_addrs {
+        std::slice::from_ref(&t.link_addr)
+    } else {
+        &[]
+    };
+    addr_changes(name, addrs, want, p);
     if let Some(peer_mac) = t.peer_mac {
         let ip = t.peer_addr.addr;
         if !have.is_some_and(|i| i.neighbours.contains(&(ip, peer_mac))) {
@@ -876,6 +903,9 @@ pub struct Health {
     pub differences: Vec<String>,
     /// Tunnels, by VNI.
     pub tunnels: Vec<TunnelHealth>,
+    /// Whether the far ends were probed (they cannot be without link
+    /// addresses).
+    pub probed: bool,
 }
 
 impl Health {
@@ -883,10 +913,9 @@ impl Health {
     /// answering.
     pub fn healthy(&self) -> bool {
         self.differences.is_empty()
-            && self
-                .tunnels
-                .iter()
-                .all(|t| t.present && t.matching && t.up && t.running && t.rtt_ms.is_some())
+            && self.tunnels.iter().all(|t| {
+                t.present && t.matching && t.up && t.running && (t.rtt_ms.is_some() || !self.probed)
+            })
     }
 }
 
@@ -983,6 +1012,7 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
         vpc: desired.vpc.clone(),
         differences,
         tunnels,
+        probed: desired.link_addrs,
     })
 }
 

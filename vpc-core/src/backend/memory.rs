@@ -163,7 +163,26 @@ impl MemoryKernel {
                         format!("MTU {mtu} is out of range"),
                     ));
                 }
-                self.get_mut(name)?.mtu = *mtu;
+                let freebsd = self.platform == Platform::FreeBsd;
+                let i = self.get_mut(name)?;
+                if freebsd && i.master.is_some() {
+                    // FreeBSD 14 and later: EOPNOTSUPP on a bridge member.
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("{name} is a bridge member: its MTU cannot be set"),
+                    ));
+                }
+                i.mtu = *mtu;
+                if freebsd && i.kind == IfaceKind::Bridge {
+                    // A FreeBSD bridge pushes its MTU to every member.
+                    for m in self
+                        .ifaces
+                        .values_mut()
+                        .filter(|m| m.master.as_deref() == Some(name))
+                    {
+                        m.mtu = *mtu;
+                    }
+                }
             }
             Change::SetDescription { name, text } => {
                 self.get_mut(name)?.description = Some(text.clone())
@@ -220,6 +239,21 @@ impl MemoryKernel {
                 }
                 p.master = Some(bridge.clone());
                 p.private = *private;
+                if self.platform == Platform::FreeBsd {
+                    // The first member sets a FreeBSD bridge's MTU; later
+                    // members take the bridge's.
+                    let first = !self
+                        .ifaces
+                        .values()
+                        .any(|m| m.name != *port && m.master.as_deref() == Some(bridge));
+                    let port_mtu = self.ifaces.get(port).map_or(0, |m| m.mtu);
+                    let bridge_mtu = self.ifaces.get(bridge).map_or(0, |b| b.mtu);
+                    if first {
+                        self.get_mut(bridge)?.mtu = port_mtu;
+                    } else {
+                        self.get_mut(port)?.mtu = bridge_mtu;
+                    }
+                }
             }
             Change::DelPort { bridge, port } => {
                 let p = self.get_mut(port)?;

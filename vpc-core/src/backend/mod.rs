@@ -3,6 +3,7 @@
 //! the commands an administrator would type.
 
 pub mod dryrun;
+pub mod freebsd;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod memory;
@@ -21,6 +22,12 @@ pub trait Backend {
     /// Makes `changes` in order, stopping at the first that fails; the
     /// error names that change. Returns how many were made.
     fn apply(&mut self, changes: &[Change]) -> Result<usize>;
+
+    /// Whether bridge members may carry addresses (FreeBSD 15 refuses them
+    /// unless `net.link.bridge.member_ifaddrs=1`).
+    fn member_addresses(&self) -> bool {
+        true
+    }
 }
 
 /// The backend for the kernel this program runs on.

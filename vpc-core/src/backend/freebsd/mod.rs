@@ -1,0 +1,21 @@
+//! The FreeBSD backend: ioctl(2) on sockets, no `ifconfig` processes.
+//!
+//! Layers, from data to effect:
+//!
+//! - [`abi`]: the FreeBSD amd64 kernel ABI as data (request codes,
+//!   constants, struct sizes and offsets), with FreeBSD's own values, never
+//!   the host's.
+//! - [`codec`]: pure encoders and decoders. A [`Change`] becomes a list of
+//!   [`codec::Request`]s, each the bytes of one ioctl with its pointer slots
+//!   left out and markers for what the executor does around it
+//!   (read-modify-write, the name a create returned, read back RUNNING).
+//!   Platform-independent, so every byte is tested on any host.
+//! - `sys`: the executor, which opens the sockets, pins the buffers, writes
+//!   their addresses, calls `ioctl(2)` and decodes the answers. The only
+//!   `unsafe` and the only part that needs FreeBSD.
+//!
+//! [`Change`]: crate::plan::Change
+
+pub mod abi;
+pub mod codec;
+// sys.rs (the ioctl executor) is compiled on FreeBSD only.
