@@ -36,7 +36,11 @@ pub fn host() -> Result<Box<dyn Backend>> {
     {
         Ok(Box::new(linux::LinuxKernel::open()?))
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_os = "freebsd")]
+    {
+        Ok(Box::new(freebsd::FreeBsdKernel::open()?))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
     {
         Err(crate::error::Error::new(
             crate::error::ErrorKind::Unsupported,

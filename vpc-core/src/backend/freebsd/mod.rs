@@ -18,4 +18,8 @@
 
 pub mod abi;
 pub mod codec;
-// sys.rs (the ioctl executor) is compiled on FreeBSD only.
+#[cfg(target_os = "freebsd")]
+mod sys;
+
+#[cfg(target_os = "freebsd")]
+pub use sys::FreeBsdKernel;

@@ -1,0 +1,413 @@
+//! The FreeBSD executor: [`Request`]s carried out with ioctl(2) on an
+//! AF_INET (and, for IPv6 addresses, an AF_INET6) datagram socket, and the
+//! kernel's interfaces read with getifaddrs(3) plus a few ioctls each. The
+//! only `unsafe` of the FreeBSD backend lives here.
+
+use std::collections::BTreeMap;
+use std::ffi::CStr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::num::NonZeroU16;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::abi;
+use super::codec::{self, IfName, Merge, ReadBack, Request, Socket, Target};
+use crate::backend::Backend;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::addr::{IfAddr, Mac};
+use crate::plan::{Change, Iface, IfaceKind, Observed, Platform};
+
+/// The buffers of one call after the kernel has seen them.
+struct Answer {
+    outer: Vec<u8>,
+    inner: Option<Vec<u8>>,
+    inner2: Option<Vec<u8>>,
+}
+
+/// The kernel of the host (or VNET jail) this process runs in.
+#[derive(Debug)]
+pub struct FreeBsdKernel {
+    inet: OwnedFd,
+    inet6: Option<OwnedFd>,
+    member_addrs: bool,
+}
+
+fn socket(family: libc::c_int) -> std::io::Result<OwnedFd> {
+    // SAFETY: socket(2) with constant arguments; a non-negative return is a
+    // new descriptor that nothing else owns.
+    let fd = unsafe { libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by socket(2) and is owned here only.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// An integer sysctl, if the kernel has it.
+fn sysctl_int(name: &CStr) -> Option<i32> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>();
+    // SAFETY: `value` and `len` are valid for writes of an int and a size_t;
+    // no new value is passed.
+    let rc = unsafe {
+        libc::sysctlbyname(
+            name.as_ptr(),
+            (&raw mut value).cast(),
+            &raw mut len,
+            std::ptr::null(),
+            0,
+        )
+    };
+    (rc == 0 && len == std::mem::size_of::<libc::c_int>()).then_some(value)
+}
+
+fn put_ptr(buf: &mut [u8], at: usize, ptr: u64) -> Result<()> {
+    let slot = buf.get_mut(at..at + 8).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Backend,
+            format!("pointer slot at {at} lies outside the request"),
+        )
+    })?;
+    slot.copy_from_slice(&ptr.to_le_bytes());
+    Ok(())
+}
+
+impl FreeBsdKernel {
+    /// Opens the sockets and reads whether bridge members may carry
+    /// addresses.
+    pub fn open() -> Result<FreeBsdKernel> {
+        let inet = socket(libc::AF_INET).map_err(|e| {
+            Error::new(
+                ErrorKind::Backend,
+                format!("cannot open an AF_INET socket: {e}"),
+            )
+        })?;
+        // A kernel without INET6 has none; only IPv6 addresses need it.
+        let inet6 = socket(libc::AF_INET6).ok();
+        let member_addrs = sysctl_int(c"net.link.bridge.member_ifaddrs").is_none_or(|v| v != 0);
+        Ok(FreeBsdKernel {
+            inet,
+            inet6,
+            member_addrs,
+        })
+    }
+
+    /// One ioctl, as built: errno on failure.
+    fn call(&self, req: &Request) -> std::result::Result<Answer, i32> {
+        let fd = match req.socket {
+            Socket::Inet => self.inet.as_raw_fd(),
+            Socket::Inet6 => self.inet6.as_ref().ok_or(abi::EAFNOSUPPORT)?.as_raw_fd(),
+        };
+        let mut outer = req.outer.clone();
+        let mut inner = req.inner.as_ref().map(|i| i.bytes.clone());
+        let nested = req.inner.as_ref().and_then(|i| i.inner.as_deref());
+        let mut inner2 = nested.map(|i| i.bytes.clone());
+        // Buffers are not moved or resized from here to the call: the
+        // addresses written stay valid.
+        if let (Some(spec), Some(buf2), Some(buf)) = (nested, inner2.as_mut(), inner.as_mut()) {
+            put_ptr(buf, spec.ptr_at, buf2.as_mut_ptr() as u64).map_err(|_| abi::EFAULT)?;
+        }
+        if let (Some(spec), Some(buf)) = (req.inner.as_ref(), inner.as_mut()) {
+            put_ptr(&mut outer, spec.ptr_at, buf.as_mut_ptr() as u64).map_err(|_| abi::EFAULT)?;
+        }
+        // The request code encodes the outer buffer's size, which the codec
+        // built to match (tested): the kernel reads and writes within it,
+        // and through the pointers above within the inner buffers, whose
+        // lengths the codec wrote into the length fields.
+        // SAFETY: `outer` is a live, writable buffer of the size the code
+        // names; every pointer in it refers to a live buffer of the length
+        // the request states.
+        let rc = unsafe { libc::ioctl(fd, req.code as libc::c_ulong, outer.as_mut_ptr()) };
+        if rc < 0 {
+            return Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(abi::EINVAL));
+        }
+        Ok(Answer {
+            outer,
+            inner,
+            inner2,
+        })
+    }
+
+    fn call_checked(&self, req: &Request) -> Result<Answer> {
+        self.call(req)
+            .map_err(|errno| codec::ioctl_error(&req.what, errno))
+    }
+
+    /// Carries out one request with what surrounds it: the created name,
+    /// a read-modify-write, a read-back.
+    fn execute(&self, req: &Request, created: &mut Option<IfName>) -> Result<()> {
+        let named;
+        let req = match req.target {
+            Target::Named => req,
+            Target::Created => {
+                let name = created.as_ref().ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Backend,
+                        format!("{}: no interface was created before it", req.what),
+                    )
+                })?;
+                named = req.with_created_name(name)?;
+                &named
+            }
+        };
+        let merged;
+        let req = match &req.merge {
+            Merge::None => req,
+            Merge::OrFlags { read, .. } => {
+                let answer = self.call_checked(read)?;
+                let flags = match read.read_back {
+                    ReadBack::MemberFlags => {
+                        codec::decode_member_flags(answer.inner.as_deref().unwrap_or(&[]))?
+                    }
+                    _ => codec::decode_flags(&answer.outer)?,
+                };
+                merged = req.merged(flags)?;
+                &merged
+            }
+        };
+        let answer = self.call_checked(req)?;
+        match &req.read_back {
+            ReadBack::CreatedName => *created = Some(codec::decode_name(&answer.outer)?),
+            ReadBack::RequireRunning { read } => {
+                let flags = codec::decode_flags(&self.call_checked(read)?.outer)?;
+                let name = codec::decode_name(&answer.outer)?;
+                // A vxlan that cannot start stays UP without RUNNING and the
+                // ioctl still succeeds. A guest's tap is not RUNNING until
+                // its VM opens it, which is no fault.
+                if let Err(e) = codec::check_running(&name, flags)
+                    && self.vxlan(&name)?.is_some()
+                {
+                    return Err(e);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The description of `name`, if it has one.
+    fn description(&self, name: &IfName) -> Result<Option<String>> {
+        let req = codec::get_description(name);
+        match self.call(&req) {
+            Ok(a) => Ok(Some(codec::decode_description(
+                &a.outer,
+                a.inner.as_deref().unwrap_or(&[]),
+            )?)),
+            Err(abi::ENOMSG) => Ok(None),
+            Err(errno) => Err(codec::ioctl_error(&req.what, errno)),
+        }
+    }
+
+    /// The members of bridge `name`, or `None` when it is no bridge.
+    fn members(&self, name: &IfName) -> Result<Option<Vec<codec::Member>>> {
+        let mut records: u16 = 64;
+        loop {
+            let count = NonZeroU16::new(records).unwrap_or(NonZeroU16::MIN);
+            let req = codec::list_members(name, count);
+            let answer = match self.call(&req) {
+                Ok(a) => a,
+                // Not a bridge: the driver does not know the request.
+                Err(abi::EINVAL | abi::ENOTTY | abi::EOPNOTSUPP | abi::ENXIO) => return Ok(None),
+                Err(errno) => return Err(codec::ioctl_error(&req.what, errno)),
+            };
+            let conf = answer.inner.unwrap_or_default();
+            if codec::members_need_more(&conf, count)? && records < u16::MAX / 2 {
+                records *= 2;
+                continue;
+            }
+            return Ok(Some(codec::decode_members(
+                &conf,
+                answer.inner2.as_deref().unwrap_or(&[]),
+            )?));
+        }
+    }
+
+    /// The vxlan settings of `name`, or `None` when it is no vxlan.
+    fn vxlan(&self, name: &IfName) -> Result<Option<codec::VxlanConfig>> {
+        let req = codec::vxlan_get_config(name);
+        match self.call(&req) {
+            Ok(a) => Ok(Some(codec::decode_vxlan_config(
+                a.inner.as_deref().unwrap_or(&[]),
+            )?)),
+            Err(abi::EINVAL | abi::ENOTTY | abi::EOPNOTSUPP | abi::ENXIO) => Ok(None),
+            Err(errno) => Err(codec::ioctl_error(&req.what, errno)),
+        }
+    }
+}
+
+/// A netmask's prefix length.
+fn prefix_of(mask: IpAddr) -> u8 {
+    match mask {
+        IpAddr::V4(m) => u32::from(m).count_ones() as u8,
+        IpAddr::V6(m) => u128::from(m).count_ones() as u8,
+    }
+}
+
+/// An address from a `sockaddr`, if it is IPv4 or IPv6.
+///
+/// # Safety
+/// `sa` is null or points at a sockaddr whose `sa_family` tells its type
+/// and which is at least that large.
+unsafe fn ip_of(sa: *const libc::sockaddr) -> Option<IpAddr> {
+    if sa.is_null() {
+        return None;
+    }
+    // SAFETY: the caller promises a valid sockaddr; the family is read first
+    // and the cast follows it.
+    unsafe {
+        match i32::from((*sa).sa_family) {
+            libc::AF_INET => {
+                let sin = &*sa.cast::<libc::sockaddr_in>();
+                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                    sin.sin_addr.s_addr,
+                ))))
+            }
+            libc::AF_INET6 => {
+                let sin6 = &*sa.cast::<libc::sockaddr_in6>();
+                Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What getifaddrs(3) tells of one interface.
+#[derive(Default)]
+struct Listed {
+    flags: u32,
+    mtu: u32,
+    mac: Option<Mac>,
+    addrs: Vec<IfAddr>,
+}
+
+fn list_interfaces() -> Result<BTreeMap<String, Listed>> {
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs writes a list head into `head`, freed below.
+    if unsafe { libc::getifaddrs(&raw mut head) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(Error::new(
+            ErrorKind::Backend,
+            format!("getifaddrs failed: {e}"),
+        ));
+    }
+    let mut out: BTreeMap<String, Listed> = BTreeMap::new();
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: `cur` is a node of the list getifaddrs returned, alive
+        // until freeifaddrs below; its fields are as getifaddrs(3) says.
+        let ifa = unsafe { &*cur };
+        cur = ifa.ifa_next;
+        if ifa.ifa_name.is_null() {
+            continue;
+        }
+        // SAFETY: ifa_name is a NUL-terminated string owned by the list.
+        let name = unsafe { CStr::from_ptr(ifa.ifa_name) }
+            .to_string_lossy()
+            .into_owned();
+        let entry = out.entry(name).or_default();
+        entry.flags = ifa.ifa_flags;
+        if ifa.ifa_addr.is_null() {
+            continue;
+        }
+        // SAFETY: ifa_addr is non-null and points at a sockaddr of the list.
+        let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
+        if family == libc::AF_LINK {
+            // SAFETY: an AF_LINK address is a sockaddr_dl; its link-level
+            // address follows the name in sdl_data; ifa_data is the
+            // interface's if_data for AF_LINK entries.
+            unsafe {
+                let dl = &*ifa.ifa_addr.cast::<libc::sockaddr_dl>();
+                let (nlen, alen) = (usize::from(dl.sdl_nlen), usize::from(dl.sdl_alen));
+                let data = std::slice::from_raw_parts(
+                    dl.sdl_data.as_ptr().cast::<u8>(),
+                    dl.sdl_data.len(),
+                );
+                if alen == 6 && nlen + 6 <= data.len() {
+                    let mut mac = [0u8; 6];
+                    mac.copy_from_slice(&data[nlen..nlen + 6]);
+                    entry.mac = Some(Mac(mac));
+                }
+                if !ifa.ifa_data.is_null() {
+                    entry.mtu = (*ifa.ifa_data.cast::<libc::if_data>()).ifi_mtu;
+                }
+            }
+        } else {
+            // SAFETY: ifa_addr and ifa_netmask are sockaddrs of the list (or
+            // null, which ip_of answers with None).
+            let (addr, mask) = unsafe { (ip_of(ifa.ifa_addr), ip_of(ifa.ifa_netmask)) };
+            if let Some(addr) = addr {
+                let prefix = mask.map_or(if addr.is_ipv4() { 32 } else { 128 }, prefix_of);
+                entry.addrs.push(IfAddr { addr, prefix });
+            }
+        }
+    }
+    // SAFETY: `head` came from getifaddrs and is freed once.
+    unsafe { libc::freeifaddrs(head) };
+    Ok(out)
+}
+
+impl Backend for FreeBsdKernel {
+    fn platform(&self) -> Platform {
+        Platform::FreeBsd
+    }
+
+    fn member_addresses(&self) -> bool {
+        self.member_addrs
+    }
+
+    fn observe(&mut self) -> Result<Observed> {
+        let listed = list_interfaces()?;
+        let mut ifaces: Vec<Iface> = Vec::with_capacity(listed.len());
+        let mut memberships: Vec<(String, String, bool)> = Vec::new();
+        for (index, (name, l)) in listed.into_iter().enumerate() {
+            let Ok(ifname) = IfName::new(&name) else {
+                continue;
+            };
+            let kind = if let Some(cfg) = self.vxlan(&ifname)? {
+                IfaceKind::Vxlan(cfg.conf())
+            } else if let Some(members) = self.members(&ifname)? {
+                for m in members {
+                    memberships.push((m.name.as_str().to_owned(), name.clone(), m.private()));
+                }
+                IfaceKind::Bridge
+            } else {
+                IfaceKind::Other("device".to_owned())
+            };
+            ifaces.push(Iface {
+                index: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                description: self.description(&ifname)?,
+                name,
+                kind,
+                mtu: l.mtu,
+                up: l.flags & abi::IFF_UP != 0,
+                running: l.flags & abi::IFF_RUNNING != 0,
+                mac: l.mac,
+                master: None,
+                private: false,
+                addrs: l.addrs,
+                neighbours: Vec::new(),
+            });
+        }
+        for (member, bridge, private) in memberships {
+            if let Some(i) = ifaces.iter_mut().find(|i| i.name == member) {
+                i.master = Some(bridge);
+                i.private = private;
+            }
+        }
+        Ok(Observed { ifaces })
+    }
+
+    fn apply(&mut self, changes: &[Change]) -> Result<usize> {
+        for (i, change) in changes.iter().enumerate() {
+            let context =
+                |e: Error| e.context(format!("change {} of {} ({change})", i + 1, changes.len()));
+            let requests = codec::requests(change).map_err(context)?;
+            let mut created = None;
+            for req in &requests {
+                self.execute(req, &mut created).map_err(context)?;
+            }
+        }
+        Ok(changes.len())
+    }
+}
