@@ -375,7 +375,7 @@ impl Backend for FreeBsdKernel {
                 IfaceKind::Other("device".to_owned())
             };
             ifaces.push(Iface {
-                index: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                index,
                 description: self.description(&ifname)?,
                 name,
                 kind,
