@@ -360,10 +360,15 @@ impl Backend for FreeBsdKernel {
         let listed = list_interfaces()?;
         let mut ifaces: Vec<Iface> = Vec::with_capacity(listed.len());
         let mut memberships: Vec<(String, String, bool)> = Vec::new();
-        for (index, (name, l)) in listed.into_iter().enumerate() {
+        for (name, l) in listed {
             let Ok(ifname) = IfName::new(&name) else {
                 continue;
             };
+            let Ok(cname) = std::ffi::CString::new(name.as_str()) else {
+                continue;
+            };
+            // SAFETY: `cname` is a NUL-terminated string alive for the call.
+            let index = unsafe { libc::if_nametoindex(cname.as_ptr()) };
             let kind = if let Some(cfg) = self.vxlan(&ifname)? {
                 IfaceKind::Vxlan(cfg.conf())
             } else if let Some(members) = self.members(&ifname)? {
