@@ -90,6 +90,11 @@ const OS: Key = opt(
     "os",
     "with dryrun=1: render for freebsd or linux; default this host's",
 );
+const CONNECT_TIMEOUT: Key = opt("connect_timeout", "seconds to connect to a node; default 5");
+const COMMAND_TIMEOUT: Key = opt(
+    "command_timeout",
+    "seconds a node's command may take; default 120",
+);
 const FOR_NODE: Key = opt(
     "node",
     "with dryrun=1: plan for this member instead of this host",
@@ -112,7 +117,7 @@ pub const MODES: &[Mode] = &[
     Mode {
         group: Group::Node,
         name: "add",
-        summary: "record a remote host (offline=1: without contacting it)",
+        summary: "add a remote host over SSH: pin its host key, install this host's key (offline=1: record only)",
         keys: &[
             req("node", "the host's underlay address (IPv4 or IPv6)"),
             opt("name", "the host's name (required with offline=1)"),
@@ -122,9 +127,19 @@ pub const MODES: &[Mode] = &[
             opt("port", "SSH port; default 22"),
             opt("user", "SSH user; default root"),
             opt("command", "the vpc command on that host; default vpc"),
+            opt(
+                "identity",
+                "log in with this private key instead of a password",
+            ),
+            opt(
+                "fingerprint",
+                "the host key's SHA256:… fingerprint, pinned in advance",
+            ),
+            CONNECT_TIMEOUT,
+            COMMAND_TIMEOUT,
         ],
         spec_options: false,
-        example: "vpc node mode=add offline=1 name=gold-hoster-02.hz.fbs.dev node=2a01:4f8:241:500b::1",
+        example: "vpc node mode=add node=2a01:4f8:241:500b::1   (password from VPC_SSH_PASSWORD or the terminal)",
     },
     Mode {
         group: Group::Node,
@@ -335,6 +350,46 @@ pub const MODES: &[Mode] = &[
         ],
         spec_options: false,
         example: "vpc mode=init_rc vpc_name=vpc1",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "sync",
+        summary: "push the spec to every member over SSH, in parallel",
+        keys: &[VPC_NAME, CONNECT_TIMEOUT, COMMAND_TIMEOUT],
+        spec_options: false,
+        example: "vpc mode=sync vpc_name=vpc1",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "deploy",
+        summary: "sync, then apply on every member (and leave on removed ones), in parallel",
+        keys: &[VPC_NAME, CONNECT_TIMEOUT, COMMAND_TIMEOUT],
+        spec_options: false,
+        example: "vpc mode=deploy vpc_name=vpc1",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "destroy",
+        summary: "leave on every member: interfaces, spec and boot files removed everywhere",
+        keys: &[
+            VPC_NAME,
+            opt(
+                "force",
+                "1 = remove this host's copy even when a member failed",
+            ),
+            CONNECT_TIMEOUT,
+            COMMAND_TIMEOUT,
+        ],
+        spec_options: false,
+        example: "vpc mode=destroy vpc_name=vpc1",
+    },
+    Mode {
+        group: Group::Vpc,
+        name: "leave",
+        summary: "tear down this host's side and forget the VPC (no-op if not held)",
+        keys: &[VPC_NAME],
+        spec_options: false,
+        example: "vpc mode=leave vpc_name=vpc1",
     },
 ];
 

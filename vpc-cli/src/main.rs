@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             output::help(&text);
             return ExitCode::SUCCESS;
         }
-        Ok(Parsed::Run(args)) => commands::run(&args),
+        Ok(Parsed::Run(args)) => commands::run(&args, json),
         Err(usage) => Err(Failure::Usage(usage)),
     };
     match result {

@@ -72,3 +72,14 @@ pub fn error(kind: &str, message: &str, hint: Option<&str>, json: bool) {
 pub fn help(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
+
+#[cfg(feature = "ssh")]
+/// Prints one line as soon as it is known (a node's result in a multi-node
+/// command); nothing in JSON mode, where the final document has it all.
+pub fn progress(line: &str, json: bool) {
+    if !json {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}

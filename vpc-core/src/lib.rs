@@ -11,6 +11,8 @@
 //! - [`store`]: the state directory, with atomic writes and a lock.
 //! - [`boot`]: the rc.d script and systemd unit that bring a VPC back.
 //! - [`probe`]: ICMP echoes to the far ends of tunnels, for `status`.
+//! - `cluster` (feature `ssh`): node exchange, sync, deploy and destroy
+//!   over SSH.
 //! - [`ops`]: local operations that tie the store to the model; the front
 //!   ends (CLI, C, Python) call these.
 //!
@@ -23,6 +25,8 @@
 
 pub mod backend;
 pub mod boot;
+#[cfg(feature = "ssh")]
+pub mod cluster;
 pub mod error;
 pub mod model;
 pub mod ops;

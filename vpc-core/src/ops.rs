@@ -546,3 +546,20 @@ pub fn init_rc(
     let outcome = crate::store::write_file(&path, &text, mode)?;
     Ok((outcome, path))
 }
+
+/// Takes this node out of `vpc`: tears down its interfaces, then forgets
+/// the spec, guest records and boot files. A VPC this node does not hold
+/// is already left: nothing to do.
+pub fn leave(
+    store: &Store,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    boot_dirs: &[(plan::Platform, std::path::PathBuf)],
+) -> Result<(Outcome, Plan)> {
+    if store.vpc(vpc)?.is_none() {
+        return Ok((Outcome::Unchanged, Plan::default()));
+    }
+    let plan = teardown(store, vpc, backend, Scope::All)?;
+    vpc_remove(store, vpc, boot_dirs)?;
+    Ok((Outcome::Removed, plan))
+}

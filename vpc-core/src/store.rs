@@ -93,6 +93,12 @@ pub struct NodeRecord {
     /// The `vpc` command to run there.
     #[serde(default = "default_command")]
     pub command: String,
+    /// The address SSH reaches it at (`node=`); else its underlay address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<std::net::IpAddr>,
+    /// The SHA256 fingerprint of its SSH host key, pinned at first contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<String>,
 }
 
 fn default_ssh_port() -> u16 {
@@ -118,7 +124,16 @@ impl NodeRecord {
             port: default_ssh_port(),
             user: default_ssh_user(),
             command: default_command(),
+            address: None,
+            host_key: None,
         }
+    }
+
+    /// The address SSH reaches the node at.
+    pub fn ssh_address(&self) -> Option<std::net::IpAddr> {
+        self.address
+            .or(self.ip6.map(std::net::IpAddr::V6))
+            .or(self.ip4.map(std::net::IpAddr::V4))
     }
 
     /// The node this record describes.
@@ -142,6 +157,25 @@ impl NodeRecord {
         if self.port == 0 {
             return Err(Error::invalid(format!(
                 "port 0 of node {} is not valid: expected 1 to 65535",
+                self.name
+            )));
+        }
+        if !self
+            .command
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+@:,".contains(&b))
+        {
+            return Err(Error::invalid(format!(
+                "command {:?} of node {} is not valid: expected a path of letters, digits and \
+                 / . _ - + @ : , (it is run on that host as is)",
+                self.command, self.name
+            )));
+        }
+        if let Some(fp) = &self.host_key
+            && !fp.starts_with("SHA256:")
+        {
+            return Err(Error::invalid(format!(
+                "host_key {fp:?} of node {} is not valid: expected SHA256:…",
                 self.name
             )));
         }

@@ -246,3 +246,25 @@ pub fn status(store: &Store, args: &Args) -> Outcome {
     reply.exit = u8::from(!healthy);
     Ok(reply)
 }
+
+/// `vpc mode=leave`: this host's side of `destroy`.
+pub fn leave(store: &Store, args: &Args) -> Outcome {
+    let vpc = vpc_name(args)?;
+    let dir = super::boot::boot_dir(None, Platform::host());
+    let boot = vec![(Platform::FreeBsd, dir.clone()), (Platform::Linux, dir)];
+    let me = store.this_node()?.name;
+    let outcome = if store.vpc(&vpc)?.is_none() {
+        (ops::Outcome::Unchanged, 0)
+    } else {
+        let mut kernel = backend::host()?;
+        let (o, plan) = ops::leave(store, &vpc, kernel.as_mut(), &boot)?;
+        (o, plan.changes.len())
+    };
+    Ok(Reply::new(
+        format!(
+            "VPC {vpc} on {me}: {}, {} interfaces removed\n",
+            outcome.0, outcome.1
+        ),
+        json!({ "vpc": vpc, "node": me, "outcome": outcome.0, "removed": outcome.1 }),
+    ))
+}

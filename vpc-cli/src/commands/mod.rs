@@ -1,6 +1,8 @@
 //! One module per command family; [`run`] dispatches on the mode.
 
 mod boot;
+#[cfg(feature = "ssh")]
+mod cluster;
 mod converge;
 mod define;
 mod members;
@@ -43,12 +45,32 @@ impl From<Error> for Failure {
 /// What a command returns.
 pub type Outcome = Result<Reply, Failure>;
 
-/// Runs the mode `args` names against the state directory.
-pub fn run(args: &Args) -> Outcome {
+/// Runs the mode `args` names against the state directory; `json` says
+/// whether progress lines are wanted.
+#[cfg_attr(
+    not(feature = "ssh"),
+    allow(unused_variables, reason = "only the SSH commands print progress")
+)]
+pub fn run(args: &Args, json: bool) -> Outcome {
     let store = Store::from_env();
     match (args.mode.group, args.mode.name) {
         (Group::Node, "init") => node::init(&store, args),
-        (Group::Node, "add") => node::add(&store, args),
+        (Group::Node, "add") if args.flag("offline")? => node::add(&store, args),
+        #[cfg(feature = "ssh")]
+        (Group::Node, "add") => cluster::add(&store, args),
+        #[cfg(feature = "ssh")]
+        (Group::Vpc, "sync") => cluster::sync(&store, args, json),
+        #[cfg(feature = "ssh")]
+        (Group::Vpc, "deploy") => cluster::deploy(&store, args, json),
+        #[cfg(feature = "ssh")]
+        (Group::Vpc, "destroy") => cluster::destroy(&store, args, json),
+        #[cfg(not(feature = "ssh"))]
+        (Group::Node, "add") | (Group::Vpc, "sync" | "deploy" | "destroy") => Err(Error::new(
+            vpc_core::ErrorKind::Unsupported,
+            "this build has no SSH (built without the ssh feature): record nodes with offline=1",
+        )
+        .into()),
+        (Group::Vpc, "leave") => converge::leave(&store, args),
         (Group::Node, "remove") => node::remove(&store, args),
         (Group::Node, "list") => node::list(&store),
         (Group::Vpc, "init") => define::init(&store, args),

@@ -8,7 +8,6 @@ use vpc_core::model::node::Node;
 use vpc_core::model::spec::parse_number;
 use vpc_core::ops;
 use vpc_core::store::{NodeRecord, Store};
-use vpc_core::{Error, ErrorKind};
 
 use super::{Outcome, node_addr, node_name, underlay};
 use crate::args::{Args, Usage};
@@ -36,16 +35,9 @@ pub fn init(store: &Store, args: &Args) -> Outcome {
     ))
 }
 
+/// `node mode=add offline=1`: a record made without contacting the node.
 pub fn add(store: &Store, args: &Args) -> Outcome {
     let addr = node_addr(args)?;
-    if !args.flag("offline")? {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            "contacting a host over SSH is not in this build yet: \
-             record it with offline=1 name=NAME",
-        )
-        .into());
-    }
     let name = node_name(args, "name")?
         .ok_or_else(|| Usage("missing key name= (offline=1 records a host by name)".into()))?;
     let (mut ip4, mut ip6) = underlay(args)?;

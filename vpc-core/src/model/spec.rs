@@ -61,6 +61,10 @@ pub struct Spec {
     /// Cluster-wide limits on guests.
     #[serde(default, skip_serializing_if = "Quota::is_unlimited")]
     pub quota: Quota,
+    /// Nodes removed from the VPC whose interfaces `deploy` still has to
+    /// take down; a node leaves this list when it rejoins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departed: Vec<NodeName>,
 }
 
 /// The tunable part of a spec, as given with `key=value` words.
@@ -267,6 +271,7 @@ impl Spec {
             mtu: options.mtu,
             vlan: options.vlan,
             quota: options.quota,
+            departed: Vec::new(),
         };
         spec.check()?;
         spec.check_beside(held)?;
@@ -447,6 +452,7 @@ impl Spec {
                 ),
             ));
         }
+        self.departed.retain(|d| *d != node.name);
         let member = Some(Member {
             node,
             bridge_addrs: Vec::new(),
@@ -477,6 +483,9 @@ impl Spec {
             ));
         }
         self.members[slot] = None;
+        if !self.departed.contains(name) {
+            self.departed.push(name.clone());
+        }
         self.generation += 1;
         self.check()
     }

@@ -1,0 +1,466 @@
+//! The cluster over SSH: adding a node (host key pinned, this host's key
+//! installed), and the commands that reach every member from one host —
+//! `sync`, `deploy`, `destroy` — in parallel, never stopping at the first
+//! failure.
+//!
+//! Only the host that runs these needs SSH to the members; the remote side
+//! is the same `vpc` binary, run with fixed arguments (the record's command
+//! and validated names only); the spec travels on stdin.
+
+pub mod keys;
+pub mod ssh;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use self::ssh::{Auth, Connection, Timeouts};
+use crate::backend;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::name::{NodeName, VpcName};
+use crate::ops::{self, Outcome};
+use crate::plan::{Platform, Scope};
+use crate::store::{NodeRecord, Store};
+
+/// What `node mode=add` asks for.
+#[derive(Debug, Clone)]
+pub struct AddNode {
+    /// Where SSH reaches the node.
+    pub address: IpAddr,
+    /// SSH port.
+    pub port: u16,
+    /// SSH user.
+    pub user: String,
+    /// The `vpc` command there.
+    pub command: String,
+    /// A private key to log in with, instead of a password.
+    pub identity: Option<PathBuf>,
+    /// The host key fingerprint expected, pinned in advance.
+    pub fingerprint: Option<String>,
+    /// The password, when logging in with one.
+    pub password: Option<String>,
+}
+
+/// What `node mode=add` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Added {
+    /// Created, updated or unchanged.
+    pub outcome: Outcome,
+    /// The stored record.
+    pub record: NodeRecord,
+    /// The host key's fingerprint.
+    pub fingerprint: String,
+    /// Whether this was the first contact (the fingerprint was recorded).
+    pub first_contact: bool,
+    /// Whether this host's key was added to the node's authorized keys.
+    pub key_installed: bool,
+}
+
+/// The identity `vpc node mode=list --json` reports.
+#[derive(Debug, Deserialize)]
+struct RemoteList {
+    this: Option<RemoteIdentity>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RemoteIdentity {
+    name: NodeName,
+    ip4: Option<std::net::Ipv4Addr>,
+    ip6: Option<std::net::Ipv6Addr>,
+}
+
+/// Runs `args` (fixed words) with `command` over `conn`; stdout on success,
+/// else an error carrying the remote's message.
+fn remote(conn: &Connection, command: &str, args: &[&str], stdin: &str) -> Result<String> {
+    let line = std::iter::once(command)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (status, out, err) = conn.exec(&line, stdin.as_bytes())?;
+    if status == 0 {
+        return Ok(out);
+    }
+    let why = err
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no message");
+    Err(Error::new(
+        ErrorKind::Backend,
+        format!(
+            "`{}` exited {status}: {}",
+            args.join(" "),
+            why.trim_start_matches("vpc: ")
+        ),
+    ))
+}
+
+/// Contacts a node, checks its host key, logs in, installs this host's
+/// key, asks the node who it is, and stores the record. A host key that
+/// differs from the pinned one (or from `fingerprint=`) is refused and
+/// nothing changes.
+pub fn add_node(store: &Store, req: AddNode, timeouts: &Timeouts) -> Result<Added> {
+    let me = store.this_node()?;
+    let (_, pair) = keys::ensure(store, &format!("vpc@{}", me.name))?;
+    let known: Option<NodeRecord> = store
+        .nodes()?
+        .into_iter()
+        .find(|r| r.ssh_address() == Some(req.address) && r.port == req.port);
+    let conn = Connection::open(req.address, req.port, timeouts)?;
+    if let Some(pinned) = &req.fingerprint {
+        conn.verify(pinned)?;
+    }
+    let pinned_before = known.as_ref().and_then(|r| r.host_key.clone());
+    if let Some(pinned) = &pinned_before {
+        conn.verify(pinned)?;
+    }
+    match (&req.identity, &req.password) {
+        (Some(key), _) => conn.login(&req.user, Auth::Key(key))?,
+        (None, Some(p)) => conn.login(&req.user, Auth::Password(p))?,
+        // Already exchanged: this host's key opens the door.
+        (None, None) => conn
+            .login(&req.user, Auth::Key(&pair.private))
+            .map_err(|e| {
+                e.context("no password was given (set VPC_SSH_PASSWORD or answer the prompt)")
+            })?,
+    }
+    let key_installed = conn.install_key(&pair.public_line()?)?;
+    let out = remote(&conn, &req.command, &["node", "mode=list", "--json"], "")?;
+    let list: RemoteList = serde_json::from_str(&out).map_err(|e| {
+        Error::new(
+            ErrorKind::Backend,
+            format!(
+                "{}: `vpc node mode=list --json` answered no JSON: {e}",
+                req.address
+            ),
+        )
+    })?;
+    let id = list.this.ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "{} has no identity yet: run vpc node mode=init name=… there first",
+                req.address
+            ),
+        )
+    })?;
+    let mut record = NodeRecord::new(crate::model::node::Node::new(id.name, id.ip4, id.ip6)?);
+    record.port = req.port;
+    record.user = req.user.clone();
+    record.command = req.command.clone();
+    record.address = Some(req.address);
+    record.host_key = Some(conn.fingerprint.clone());
+    if let Some(old) = known.filter(|k| k.name != record.name) {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "{} now calls itself {}, but it is recorded as {}: forget {} first",
+                req.address, record.name, old.name, old.name
+            ),
+        ));
+    }
+    let outcome = ops::node_add_offline(store, record.clone())?;
+    Ok(Added {
+        outcome,
+        record,
+        fingerprint: conn.fingerprint.clone(),
+        first_contact: pinned_before.is_none(),
+        key_installed,
+    })
+}
+
+/// One node's result in a multi-node command.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeResult {
+    /// The step (`sync`, `apply`, `leave`).
+    pub step: &'static str,
+    /// The node.
+    pub node: NodeName,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// What happened, in one line.
+    pub message: String,
+    /// How long it took.
+    pub seconds: f64,
+}
+
+/// Where a step runs.
+enum Target {
+    /// This host: no SSH.
+    Local,
+    /// A node reached over SSH.
+    Remote(NodeRecord),
+    /// A node that cannot be reached: why.
+    Unreachable(String),
+}
+
+/// The first non-empty line of a command's output.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("done")
+        .trim()
+        .to_owned()
+}
+
+/// Runs `step` on every target in parallel, reporting each result to `on`
+/// as it arrives; returns them all, in arrival order.
+fn fan_out<F>(
+    step: &'static str,
+    targets: Vec<(NodeName, Target)>,
+    run: F,
+    on: &mut dyn FnMut(&NodeResult),
+) -> Vec<NodeResult>
+where
+    F: Fn(&Target) -> Result<String> + Sync,
+{
+    let (tx, rx) = mpsc::channel();
+    let count = targets.len();
+    let mut out = Vec::with_capacity(count);
+    std::thread::scope(|scope| {
+        for (node, target) in &targets {
+            let tx = tx.clone();
+            let run = &run;
+            scope.spawn(move || {
+                let started = Instant::now();
+                let result = match target {
+                    Target::Unreachable(why) => Err(Error::new(ErrorKind::NotFound, why.clone())),
+                    t => run(t),
+                };
+                let (ok, message) = match result {
+                    Ok(m) => (true, m),
+                    Err(e) => (false, e.message().to_owned()),
+                };
+                let seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+                let _ = tx.send(NodeResult {
+                    step,
+                    node: node.clone(),
+                    ok,
+                    message,
+                    seconds,
+                });
+            });
+        }
+        drop(tx);
+        for r in rx {
+            on(&r);
+            out.push(r);
+        }
+    });
+    out
+}
+
+/// How to reach `name` from here.
+fn target(store: &Store, me: &NodeName, name: &NodeName) -> Result<Target> {
+    if name == me {
+        return Ok(Target::Local);
+    }
+    Ok(match store.node(name)? {
+        None => Target::Unreachable(format!(
+            "no record of node {name}: add it with vpc node mode=add"
+        )),
+        Some(r) if r.host_key.is_none() => Target::Unreachable(format!(
+            "node {name} was recorded offline and never contacted: add it with vpc node mode=add node=ADDR"
+        )),
+        Some(r) if r.ssh_address().is_none() => {
+            Target::Unreachable(format!("node {name} has no address to reach it at"))
+        }
+        Some(r) => Target::Remote(r),
+    })
+}
+
+/// Connects to a recorded node with this host's key, its host key checked.
+fn connect(record: &NodeRecord, key: &std::path::Path, timeouts: &Timeouts) -> Result<Connection> {
+    let addr = record.ssh_address().ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("node {} has no address", record.name),
+        )
+    })?;
+    let conn = Connection::open(addr, record.port, timeouts)?;
+    conn.verify(record.host_key.as_deref().unwrap_or_default())?;
+    conn.login(&record.user, Auth::Key(key))?;
+    Ok(conn)
+}
+
+/// The context every multi-node command needs.
+struct Cluster {
+    me: NodeName,
+    key: PathBuf,
+    timeouts: Timeouts,
+}
+
+impl Cluster {
+    fn new(store: &Store, timeouts: &Timeouts) -> Result<Cluster> {
+        let me = store.this_node()?.name;
+        let (_, pair) = keys::ensure(store, &format!("vpc@{me}"))?;
+        Ok(Cluster {
+            me,
+            key: pair.private,
+            timeouts: *timeouts,
+        })
+    }
+
+    fn run(&self, record: &NodeRecord, args: &[&str], stdin: &str) -> Result<String> {
+        let conn = connect(record, &self.key, &self.timeouts)?;
+        remote(&conn, &record.command, args, stdin).map(|out| first_line(&out))
+    }
+}
+
+/// The boot file directories `leave` cleans on this host.
+fn local_boot_dirs(dir: &std::path::Path) -> Vec<(Platform, PathBuf)> {
+    vec![
+        (Platform::FreeBsd, dir.to_path_buf()),
+        (Platform::Linux, dir.to_path_buf()),
+    ]
+}
+
+/// Pushes the spec of `vpc` to every other member, in parallel, through
+/// their `vpc mode=receive`.
+pub fn sync(
+    store: &Store,
+    vpc: &VpcName,
+    timeouts: &Timeouts,
+    on: &mut dyn FnMut(&NodeResult),
+) -> Result<Vec<NodeResult>> {
+    let spec = store.require_vpc(vpc)?;
+    let cluster = Cluster::new(store, timeouts)?;
+    let json = spec.to_json();
+    let mut targets = Vec::new();
+    for m in spec.members().filter(|m| m.node.name != cluster.me) {
+        targets.push((
+            m.node.name.clone(),
+            target(store, &cluster.me, &m.node.name)?,
+        ));
+    }
+    Ok(fan_out(
+        "sync",
+        targets,
+        |t| match t {
+            Target::Remote(r) => cluster.run(r, &["mode=receive"], &json),
+            _ => Ok("this host".to_owned()),
+        },
+        on,
+    ))
+}
+
+/// `sync`, then `apply` on every member that took the spec (this host
+/// included), and `leave` on departed members, all in parallel.
+pub fn deploy(
+    store: &Store,
+    vpc: &VpcName,
+    timeouts: &Timeouts,
+    on: &mut dyn FnMut(&NodeResult),
+) -> Result<Vec<NodeResult>> {
+    let mut results = sync(store, vpc, timeouts, on)?;
+    let spec = store.require_vpc(vpc)?;
+    let cluster = Cluster::new(store, timeouts)?;
+    let synced_badly: Vec<NodeName> = results
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| r.node.clone())
+        .collect();
+    let apply_arg = format!("vpc_name={vpc}");
+    let mut targets = Vec::new();
+    for m in spec.members() {
+        let name = &m.node.name;
+        if synced_badly.contains(name) {
+            continue;
+        }
+        targets.push((name.clone(), target(store, &cluster.me, name)?));
+    }
+    results.extend(fan_out(
+        "apply",
+        targets,
+        |t| match t {
+            Target::Local => {
+                let mut kernel = backend::host()?;
+                let plan = ops::converge(store, vpc, kernel.as_mut(), Scope::All)?;
+                Ok(match plan.changes.len() {
+                    0 => format!("VPC {vpc} on {}: nothing to change", cluster.me),
+                    n => format!("VPC {vpc} on {}: {n} changes made", cluster.me),
+                })
+            }
+            Target::Remote(r) => cluster.run(r, &["mode=apply", &apply_arg], ""),
+            Target::Unreachable(_) => Ok(String::new()),
+        },
+        on,
+    ));
+    let mut gone = Vec::new();
+    for name in &spec.departed {
+        if *name != cluster.me {
+            gone.push((name.clone(), target(store, &cluster.me, name)?));
+        }
+    }
+    results.extend(fan_out(
+        "leave",
+        gone,
+        |t| match t {
+            Target::Remote(r) => cluster.run(r, &["mode=leave", &apply_arg], ""),
+            _ => Ok(String::new()),
+        },
+        on,
+    ));
+    Ok(results)
+}
+
+/// `leave` on every member (teardown, then the spec, guest records and
+/// boot files removed) in parallel; this host last, and only when every
+/// other member succeeded, unless `force`. `boot_dir` is this host's boot
+/// file directory.
+pub fn destroy(
+    store: &Store,
+    vpc: &VpcName,
+    timeouts: &Timeouts,
+    force: bool,
+    boot_dir: &std::path::Path,
+    on: &mut dyn FnMut(&NodeResult),
+) -> Result<Vec<NodeResult>> {
+    let spec = store.require_vpc(vpc)?;
+    let cluster = Cluster::new(store, timeouts)?;
+    let arg = format!("vpc_name={vpc}");
+    let mut targets = Vec::new();
+    let others = spec
+        .members()
+        .map(|m| &m.node.name)
+        .chain(&spec.departed)
+        .filter(|n| **n != cluster.me);
+    for name in others {
+        targets.push((name.clone(), target(store, &cluster.me, name)?));
+    }
+    let mut results = fan_out(
+        "leave",
+        targets,
+        |t| match t {
+            Target::Remote(r) => cluster.run(r, &["mode=leave", &arg], ""),
+            _ => Ok(String::new()),
+        },
+        on,
+    );
+    let local = if results.iter().all(|r| r.ok) || force {
+        vec![(cluster.me.clone(), Target::Local)]
+    } else {
+        let why =
+            "kept: another member failed; run destroy again, or force=1 to remove it here anyway";
+        vec![(cluster.me.clone(), Target::Unreachable(why.to_owned()))]
+    };
+    results.extend(fan_out(
+        "leave",
+        local,
+        |_| {
+            let mut kernel = backend::host()?;
+            let (outcome, plan) =
+                ops::leave(store, vpc, kernel.as_mut(), &local_boot_dirs(boot_dir))?;
+            Ok(format!(
+                "VPC {vpc} on {}: {outcome}, {} interfaces removed",
+                cluster.me,
+                plan.changes.len()
+            ))
+        },
+        on,
+    ));
+    Ok(results)
+}
