@@ -105,6 +105,17 @@ impl Host {
         self.vpc_with(args, Some(input.as_bytes()))
     }
 
+    /// Runs `vpc ARGS` with extra environment variables (and none on
+    /// stdin, which is not a terminal).
+    pub fn vpc_env(&self, args: &str, env: &[(&str, &str)]) -> Run {
+        let mut c = in_netns(&self.netns, vpc_bin());
+        c.args(args.split_whitespace())
+            .env("VPC_STATE_DIR", &self.dir)
+            .env("VPC_RC_DIR", self.dir.join("rc"))
+            .envs(env.iter().copied());
+        cmd::output(&mut c, None).into()
+    }
+
     fn vpc_with(&self, args: &str, input: Option<&[u8]>) -> Output {
         let mut c = in_netns(&self.netns, vpc_bin());
         // Boot files, too, stay in the host's own directory.

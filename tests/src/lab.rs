@@ -144,7 +144,9 @@ impl Lab {
                 ],
             );
             let dir = lab.dir.join(format!("h{index}"));
-            if let Err(e) = std::fs::create_dir(&dir) {
+            // The host's own directory holds its state and its boot files
+            // (`rc/`, where VPC_RC_DIR points).
+            if let Err(e) = std::fs::create_dir_all(dir.join("rc")) {
                 fail(format!("cannot create {}: {e}", dir.display()));
             }
             lab.hosts.push(Host {

@@ -67,8 +67,10 @@ mod guest;
 mod host;
 mod lab;
 mod names;
+mod sshd;
 
 pub use guest::Guest;
 pub use host::{Host, Run, vpc_bin};
 pub use lab::Lab;
 pub use names::netns_list;
+pub use sshd::Sshd;

@@ -173,7 +173,7 @@ pub(crate) fn cleanup_stale() -> usize {
         .filter(|n| stale(n))
         .collect();
     let left = remove_netns(&stale_ns);
-    let mut removed = stale_ns.len() - left.len();
+    let mut removed = stale_ns.len() - left.len() + crate::sshd::cleanup_stale_users();
     let tmp = std::env::temp_dir();
     if let Ok(entries) = std::fs::read_dir(&tmp) {
         for e in entries.flatten() {

@@ -1,0 +1,355 @@
+//! The cluster over SSH: real sshd servers on the simulated hosts, nodes
+//! added with a password and then reached with keys only, deploy and
+//! destroy from one host, host keys pinned.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_range_loop,
+    reason = "a test fails by panicking; hosts are indexed alongside their records"
+)]
+
+use vpc_e2e::cluster::{Underlay, guest, identify, indexes, vxlans};
+use vpc_e2e::{Lab, Sshd};
+
+/// `node mode=add` from host 0 for host `i`, with the password.
+fn add(lab: &Lab, s: &Sshd, i: usize, extra: &str) -> vpc_e2e::Run {
+    let h = lab.host(i);
+    lab.host(0).vpc_env(
+        &format!(
+            "node mode=add node={} user={} command={} {extra}",
+            h.ip4(),
+            s.user(),
+            s.command().display()
+        ),
+        &[("VPC_SSH_PASSWORD", s.password())],
+    )
+}
+
+fn set_password(s: &Sshd, password: &str) {
+    use std::io::Write;
+    let mut c = std::process::Command::new("chpasswd")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{}:{password}\n", s.user()).as_bytes())
+        .unwrap();
+    assert!(c.wait().unwrap().success());
+}
+
+#[test]
+fn netns_deploy_and_destroy_over_ssh() {
+    let Some(lab) = Lab::new("ssh", 3) else {
+        return;
+    };
+    let servers: Vec<Sshd> = (1..3).map(|i| Sshd::start(lab.host(i))).collect();
+    identify(&lab, &[0, 1, 2], Underlay::V4);
+    let h0 = lab.host(0);
+
+    // First contact: the fingerprint is recorded and printed; the key is
+    // installed.
+    for (n, s) in servers.iter().enumerate() {
+        let r = add(&lab, s, n + 1, "");
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            r.stdout
+                .contains(&format!("host key fingerprint: {}", s.fingerprint())),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("this host's key was installed"),
+            "{}",
+            r.stdout
+        );
+    }
+    let nodes = h0.ok("node mode=list --json").json();
+    let recorded: Vec<(String, String)> = nodes["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_owned(),
+                n["host_key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        vec![
+            ("h1".to_owned(), servers[0].fingerprint()),
+            ("h2".to_owned(), servers[1].fingerprint())
+        ]
+    );
+    let key = std::fs::metadata(h0.state_dir().join("ssh/id_ed25519")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&key.permissions()) & 0o777,
+        0o600
+    );
+
+    // From now on keys only: the passwords no longer work, adding again
+    // needs none.
+    for s in &servers {
+        set_password(s, "changed-and-unknown");
+    }
+    for (n, s) in servers.iter().enumerate() {
+        let h = lab.host(n + 1);
+        let r = h0.vpc_env(
+            &format!(
+                "node mode=add node={} user={} command={}",
+                h.ip4(),
+                s.user(),
+                s.command().display()
+            ),
+            &[],
+        );
+        assert_eq!(r.code, 0, "key-only add: {r:?}");
+        assert!(r.stdout.contains("unchanged"), "{}", r.stdout);
+        assert!(!r.stdout.contains("installed"), "{}", r.stdout);
+    }
+
+    // Deploy from host 0 over all three, init_rc everywhere, guests.
+    h0.ok("mode=init vpc_name=vpc1 node_member=all peer_network=10.100.0.0/24");
+    let r = h0.run("mode=deploy vpc_name=vpc1");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("sync") && l.contains(" ok "))
+            .count(),
+        2,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("apply") && l.contains(" ok "))
+            .count(),
+        3,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.ends_with("deploy vpc1: 5 ok, 0 failed\n"),
+        "{}",
+        r.stdout
+    );
+    let guests: Vec<_> = (0..3)
+        .map(|i| guest(&lab, i, "vpc1", i + 1, 1450))
+        .collect();
+    for g in &guests {
+        for n in 1..=3 {
+            if n != g.host() + 1 {
+                assert!(
+                    g.ping(&format!("10.10.11.{n}"), 2, &[]),
+                    "guest {} -> {n}",
+                    g.host()
+                );
+            }
+        }
+    }
+    for h in lab.hosts() {
+        let st = h.run("mode=status vpc_name=vpc1");
+        assert_eq!(st.code, 0, "{}: {}", h.name(), st.stdout);
+        h.ok("mode=init_rc vpc_name=vpc1");
+        assert!(h.state_dir().join("rc/vpc-vpc1.service").exists());
+    }
+    // A second deploy changes nothing anywhere.
+    let before: Vec<_> = lab.hosts().iter().map(indexes).collect();
+    let r = h0.ok("mode=deploy vpc_name=vpc1");
+    assert_eq!(
+        r.stdout.matches("nothing to change").count(),
+        3,
+        "{}",
+        r.stdout
+    );
+    let after: Vec<_> = lab.hosts().iter().map(indexes).collect();
+    assert_eq!(before, after);
+
+    // Destroy: no interface, spec or boot file left on any host.
+    let r = h0.run("mode=destroy vpc_name=vpc1 --json");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["failed"], 0);
+    for h in lab.hosts() {
+        assert!(vxlans(h).is_empty(), "{}", h.name());
+        assert!(h.link("vpc1").is_none(), "{}", h.name());
+        assert_eq!(
+            h.ok("mode=list --json").json()["vpcs"],
+            serde_json::json!([]),
+            "{}",
+            h.name()
+        );
+        let rc: Vec<_> = std::fs::read_dir(h.state_dir().join("rc"))
+            .unwrap()
+            .collect();
+        assert!(rc.is_empty(), "{}: boot files left", h.name());
+    }
+}
+
+#[test]
+fn netns_host_keys_are_pinned() {
+    let Some(lab) = Lab::new("hostkey", 3) else {
+        return;
+    };
+    let mut s1 = Sshd::start(lab.host(1));
+    let s2 = Sshd::start(lab.host(2));
+    identify(&lab, &[0, 1, 2], Underlay::V4);
+    let h0 = lab.host(0);
+    // A wrong fingerprint= at add time is refused; nothing is stored.
+    let wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let r = add(&lab, &s2, 2, &format!("fingerprint={wrong}"));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains(wrong) && r.stderr.contains(&s2.fingerprint()),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        h0.ok("node mode=list --json").json()["nodes"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The right one is accepted.
+    let r = add(&lab, &s2, 2, &format!("fingerprint={}", s2.fingerprint()));
+    assert_eq!(r.code, 0, "{r:?}");
+
+    assert_eq!(add(&lab, &s1, 1, "").code, 0);
+    h0.ok("mode=init vpc_name=vpc1 node_member=all peer_network=10.100.0.0/24");
+    let old = s1.fingerprint();
+    s1.regenerate_host_key();
+    let new = s1.fingerprint();
+    assert_ne!(old, new);
+    let before = std::fs::read_to_string(h0.state_dir().join("nodes/h1.json")).unwrap();
+    // The next contact fails with both fingerprints and changes nothing.
+    let r = h0.run("mode=sync vpc_name=vpc1");
+    assert_eq!(r.code, 1, "{r:?}");
+    let h1_line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains(" h1 "))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        h1_line.contains("FAILED") && h1_line.contains(&old) && h1_line.contains(&new),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.contains(" h2 ") && l.contains(" ok ")),
+        "h2 still synced: {}",
+        r.stdout
+    );
+    let r = add(&lab, &s1, 1, "");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains(&old) && r.stderr.contains(&new),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(h0.state_dir().join("nodes/h1.json")).unwrap(),
+        before
+    );
+    assert!(
+        lab.host(1).ok("mode=list --json").json()["vpcs"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "h1 got no spec"
+    );
+}
+
+#[test]
+fn netns_membership_and_a_failed_node_over_ssh() {
+    let Some(lab) = Lab::new("members", 4) else {
+        return;
+    };
+    let servers: Vec<Sshd> = (1..4).map(|i| Sshd::start(lab.host(i))).collect();
+    identify(&lab, &[0, 1, 2, 3], Underlay::V4);
+    for (n, s) in servers.iter().enumerate() {
+        assert_eq!(add(&lab, s, n + 1, "").code, 0);
+    }
+    let h0 = lab.host(0);
+    h0.ok("mode=init vpc_name=vpc1 node_member=h1,h2 peer_network=10.100.0.0/24");
+    h0.ok("mode=deploy vpc_name=vpc1");
+    let before: Vec<_> = (0..3).map(|i| vxlans(lab.host(i))).collect();
+    // A fourth member: only its tunnels are new.
+    h0.ok("mode=add_member vpc_name=vpc1 node=h3");
+    let r = h0.ok("mode=deploy vpc_name=vpc1");
+    assert!(
+        r.stdout.contains("deploy vpc1: 7 ok, 0 failed"),
+        "{}",
+        r.stdout
+    );
+    for i in 0..3 {
+        let now = vxlans(lab.host(i));
+        assert_eq!(now.len(), 3);
+        for t in &before[i] {
+            assert!(now.contains(t), "{}: {t:?} changed", lab.host(i).name());
+        }
+    }
+    assert_eq!(vxlans(lab.host(3)).len(), 3);
+    // It leaves again: deploy takes its side down, the others lose only
+    // their tunnel to it.
+    h0.ok("mode=remove_member vpc_name=vpc1 node=h3");
+    let r = h0.ok("mode=deploy vpc_name=vpc1");
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("leave") && l.contains(" h3 ") && l.contains(" ok ")),
+        "{}",
+        r.stdout
+    );
+    assert!(vxlans(lab.host(3)).is_empty());
+    assert!(lab.host(3).link("vpc1").is_none());
+    for i in 0..3 {
+        assert_eq!(vxlans(lab.host(i)), before[i], "{}", lab.host(i).name());
+    }
+    // A node down: the others carry on, the command fails, and a re-run
+    // once it is back converges it without touching the rest.
+    lab.host(2).sh_ok(&["ip", "link", "set", "eth0", "down"]);
+    h0.ok("mode=add_member vpc_name=vpc1 node=h3");
+    let r = h0.vpc_env("mode=deploy vpc_name=vpc1 connect_timeout=2", &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.contains(" h2 ") && l.contains("FAILED")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("apply") && l.contains(" h3 ") && l.contains(" ok ")),
+        "{}",
+        r.stdout
+    );
+    lab.host(2).sh_ok(&["ip", "link", "set", "eth0", "up"]);
+    let settled: Vec<_> = [0, 1, 3].iter().map(|&i| indexes(lab.host(i))).collect();
+    let r = h0.ok("mode=deploy vpc_name=vpc1");
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("apply") && l.contains(" h2 ") && l.contains("changes made")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.matches("nothing to change").count(),
+        3,
+        "{}",
+        r.stdout
+    );
+    let now: Vec<_> = [0, 1, 3].iter().map(|&i| indexes(lab.host(i))).collect();
+    assert_eq!(settled, now);
+}
