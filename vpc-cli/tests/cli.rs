@@ -493,8 +493,8 @@ fn bad_input_is_refused_and_changes_nothing() {
         (
             "node mode=add name=e node=198.18.0.9",
             "",
-            1,
-            &["not in this build"],
+            2,
+            &["name= goes with offline=1"],
         ),
         ("node mode=remove node=zz", "", 1, &["node zz is not known"]),
         (
