@@ -142,15 +142,15 @@ impl MemberSelection {
     }
 }
 
-/// Defines a VPC with this host as initiator. Repeating the same
-/// definition is not an error; a different one for an existing name is.
-pub fn vpc_init(
+/// The spec `vpc_init` would store: this host as initiator, `members`
+/// resolved against the known nodes, checked beside the other VPCs held.
+/// Nothing is written.
+pub fn define_vpc(
     store: &Store,
     name: VpcName,
     members: &MemberSelection,
     options: &Options,
-) -> Result<(Outcome, Spec)> {
-    let locked = store.lock()?;
+) -> Result<Spec> {
     let me = store.this_node()?;
     let known = store.nodes()?;
     let others: Vec<Node> = match members {
@@ -183,7 +183,19 @@ pub fn vpc_init(
         .into_iter()
         .filter(|s| s.name != name)
         .collect();
-    let spec = Spec::define(name, me, others, options, &held)?;
+    Spec::define(name, me, others, options, &held)
+}
+
+/// Defines a VPC with this host as initiator. Repeating the same
+/// definition is not an error; a different one for an existing name is.
+pub fn vpc_init(
+    store: &Store,
+    name: VpcName,
+    members: &MemberSelection,
+    options: &Options,
+) -> Result<(Outcome, Spec)> {
+    let locked = store.lock()?;
+    let spec = define_vpc(store, name, members, options)?;
     if let Some(old) = store.vpc(&spec.name)? {
         let same = Spec {
             generation: old.generation,

@@ -1,0 +1,104 @@
+//! `vpc_plan`: what one node of a VPC needs, as changes and as the
+//! commands a dry run prints.
+
+use std::ffi::c_char;
+
+use vpc_core::backend::dryrun::DryRun;
+use vpc_core::model::name::NodeName;
+use vpc_core::ops::{self, Preview};
+use vpc_core::plan::{Observed, Platform, Scope};
+
+use crate::boundary;
+use crate::error::vpc_error;
+use crate::spec::vpc_spec;
+use crate::status::vpc_status;
+
+/// A node's plan.
+#[allow(non_camel_case_types, reason = "a C type name")]
+#[derive(Debug)]
+pub struct vpc_plan {
+    changes: usize,
+    json: String,
+    text: String,
+}
+
+/// The plan that brings member `node` of `spec` up from an empty node,
+/// rendered for `os` ("freebsd" or "linux"; NULL: this host's system) —
+/// what `vpc mode=apply dryrun=1 os=OS node=NODE` prints.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_plan_new(
+    spec: *const vpc_spec,
+    node: *const c_char,
+    os: *const c_char,
+    out: *mut *mut vpc_plan,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let spec = &boundary::get(spec, "spec")?.0;
+        let node = NodeName::new(boundary::text(node, "node")?)?;
+        let platform = match boundary::optional_text(os, "os")? {
+            Some(os) => Platform::parse(os)?,
+            None => Platform::host(),
+        };
+        let out = boundary::out(out, "out")?;
+        let mut empty = DryRun::new(platform, Observed::default());
+        let (plan, lines) = ops::dry_run(spec, &node, &mut empty, Preview::Converge(Scope::All))?;
+        let json = serde_json::to_string_pretty(&plan.changes).unwrap_or_default();
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(&l);
+            text.push('\n');
+        }
+        boundary::put(
+            out,
+            boundary::handle(vpc_plan {
+                changes: plan.changes.len(),
+                json,
+                text,
+            }),
+        );
+        Ok(())
+    })
+}
+
+/// How many changes the plan has (0 for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_plan_len(plan: *const vpc_plan) -> usize {
+    boundary::get(plan, "plan").map_or(0, |p| p.changes)
+}
+
+/// The changes as a JSON array (each with an "op").
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_plan_changes_json(
+    plan: *const vpc_plan,
+    out: *mut *mut c_char,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let plan = boundary::get(plan, "plan")?;
+        let out = boundary::out(out, "out")?;
+        boundary::put(out, boundary::c_string(plan.json.clone())?);
+        Ok(())
+    })
+}
+
+/// The commands, one per line, as the dry run prints them.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_plan_render(
+    plan: *const vpc_plan,
+    out: *mut *mut c_char,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let plan = boundary::get(plan, "plan")?;
+        let out = boundary::out(out, "out")?;
+        boundary::put(out, boundary::c_string(plan.text.clone())?);
+        Ok(())
+    })
+}
+
+/// Frees a plan; NULL is fine.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_plan_free(plan: *mut vpc_plan) {
+    boundary::free(plan);
+}

@@ -1,0 +1,145 @@
+//! `vpc_store`: a state directory.
+
+use std::ffi::c_char;
+
+use vpc_core::model::name::VpcName;
+use vpc_core::store::Store;
+use vpc_core::{Error, ErrorKind, ops};
+
+use crate::boundary::{self, Failure, Result};
+use crate::error::vpc_error;
+use crate::spec::vpc_spec;
+use crate::status::vpc_status;
+
+/// A state directory.
+#[allow(non_camel_case_types, reason = "a C type name")]
+#[derive(Debug)]
+pub struct vpc_store(pub(crate) Store);
+
+pub(crate) fn vpc_name(p: *const c_char) -> Result<VpcName> {
+    Ok(VpcName::new(boundary::text(p, "vpc")?)?)
+}
+
+fn json(value: &impl serde::Serialize) -> Result<*mut c_char> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| {
+        Failure::from(Error::new(
+            ErrorKind::Io,
+            format!("cannot encode JSON: {e}"),
+        ))
+    })?;
+    boundary::c_string(text)
+}
+
+/// Opens the state directory `dir`, or with `dir` NULL the one the CLI
+/// uses (`VPC_STATE_DIR`, else the system's). Nothing is created yet.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_store_open(
+    dir: *const c_char,
+    out: *mut *mut vpc_store,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let out = boundary::out(out, "out")?;
+        let store = match boundary::optional_text(dir, "dir")? {
+            Some(d) => Store::open(d),
+            None => Store::from_env(),
+        };
+        boundary::put(out, boundary::handle(vpc_store(store)));
+        Ok(())
+    })
+}
+
+/// Frees a store; NULL is fine.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_store_free(store: *mut vpc_store) {
+    boundary::free(store);
+}
+
+/// This host and the nodes it knows, as `vpc node mode=list --json`
+/// prints them.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_store_nodes_json(
+    store: *const vpc_store,
+    out: *mut *mut c_char,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let store = &boundary::get(store, "store")?.0;
+        let out = boundary::out(out, "out")?;
+        let doc = serde_json::json!({ "this": store.identity()?, "nodes": store.nodes()? });
+        boundary::put(out, json(&doc)?);
+        Ok(())
+    })
+}
+
+/// The names of the VPCs held, as a JSON array.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_store_vpcs_json(
+    store: *const vpc_store,
+    out: *mut *mut c_char,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let store = &boundary::get(store, "store")?.0;
+        let out = boundary::out(out, "out")?;
+        let names: Vec<String> = store
+            .vpcs()?
+            .into_iter()
+            .map(|s| s.name.to_string())
+            .collect();
+        boundary::put(out, json(&names)?);
+        Ok(())
+    })
+}
+
+/// The spec of VPC `vpc`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_store_spec(
+    store: *const vpc_store,
+    vpc: *const c_char,
+    out: *mut *mut vpc_spec,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let store = &boundary::get(store, "store")?.0;
+        let name = vpc_name(vpc)?;
+        let out = boundary::out(out, "out")?;
+        let spec = store.require_vpc(&name)?;
+        boundary::put(out, boundary::handle(vpc_spec(spec)));
+        Ok(())
+    })
+}
+
+/// The spec of VPC `vpc` as JSON, as `vpc mode=export` prints it.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_store_export(
+    store: *const vpc_store,
+    vpc: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let store = &boundary::get(store, "store")?.0;
+        let name = vpc_name(vpc)?;
+        let out = boundary::out(out, "out")?;
+        let spec = store.require_vpc(&name)?;
+        boundary::put(out, boundary::c_string(spec.to_json())?);
+        Ok(())
+    })
+}
+
+/// Stores a spec received as JSON, like `vpc mode=receive`: validated,
+/// and only if newer than the one held (an identical one is a no-op).
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_store_receive(
+    store: *const vpc_store,
+    json: *const c_char,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let store = &boundary::get(store, "store")?.0;
+        let text = boundary::text(json, "json")?;
+        ops::receive(store, text)?;
+        Ok(())
+    })
+}
