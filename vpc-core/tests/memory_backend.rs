@@ -214,3 +214,81 @@ fn names_and_settings(o: &Observed) -> Vec<String> {
         })
         .collect()
 }
+
+/// The interfaces the VPC owns on a kernel (bridge and tunnels), by name.
+fn owned(spec: &Spec, o: &Observed) -> Vec<String> {
+    o.ifaces.iter().filter(|i| spec.owns(&i.name)).map(|i| i.name.clone()).collect()
+}
+
+/// Teardown failing at every step: a second teardown leaves nothing of the
+/// VPC, and never touches an interface it does not own.
+#[test]
+fn any_failed_teardown_step_is_recovered() {
+    let spec = five();
+    let me = NodeName::new("n1").unwrap();
+    for platform in [Platform::Linux, Platform::FreeBsd] {
+        let d = plan::desired(&spec, &me, platform).unwrap();
+        let mut base = MemoryKernel::new(platform);
+        // A foreign bridge and tunnel, which must survive everything.
+        base.apply(&[
+            Change::CreateBridge { name: "br9".into(), mtu: 1500, description: String::new() },
+            Change::CreateVxlan {
+                name: "vx9".into(),
+                vni: 9999,
+                local: [198, 18, 0, 1].into(),
+                remote: [198, 18, 0, 9].into(),
+                port: 4790,
+                mtu: 1500,
+                mac: None,
+                description: String::new(),
+            },
+        ])
+        .unwrap();
+        converge(&mut base, &spec, "n1");
+        let t = plan::teardown(&d, &base.snapshot(), Scope::All);
+        assert_eq!(t.changes.len(), 5, "the bridge and four tunnels");
+        for n in 1..=t.changes.len() as u64 {
+            let mut k = base.clone();
+            k.fail_at(Some(k.operations() + n));
+            assert!(k.apply(&t.changes).is_err());
+            k.fail_at(None);
+            let again = plan::teardown(&d, &k.snapshot(), Scope::All);
+            k.apply(&again.changes).unwrap();
+            let left = k.snapshot();
+            assert!(owned(&spec, &left).is_empty(), "failure at {n}: {:?}", owned(&spec, &left));
+            let names: Vec<&str> = left.ifaces.iter().map(|i| i.name.as_str()).collect();
+            assert_eq!(names, ["br9", "vx9"], "failure at {n}");
+        }
+    }
+}
+
+/// A membership change (a member leaves, another joins) failing at every
+/// step: the next apply reaches exactly the new spec's interfaces.
+#[test]
+fn any_failed_membership_change_step_is_recovered() {
+    let old = five();
+    let mut new = old.clone();
+    new.remove_member(&NodeName::new("n5").unwrap()).unwrap();
+    new.add_member(node("n6", 6)).unwrap();
+    new.remove_member(&NodeName::new("n3").unwrap()).unwrap();
+    let me = NodeName::new("n1").unwrap();
+    for platform in [Platform::Linux, Platform::FreeBsd] {
+        let mut base = MemoryKernel::new(platform);
+        converge(&mut base, &old, "n1");
+        let mut clean = MemoryKernel::new(platform);
+        converge(&mut clean, &new, "n1");
+        let want = names_and_settings(&clean.snapshot());
+        let d = plan::desired(&new, &me, platform).unwrap();
+        let change = plan::plan(&d, &base.snapshot(), Scope::All).unwrap();
+        assert!(!change.changes.is_empty());
+        for n in 1..=change.changes.len() as u64 {
+            let mut k = base.clone();
+            k.fail_at(Some(k.operations() + n));
+            assert!(k.apply(&change.changes).is_err(), "failure at {n}");
+            k.fail_at(None);
+            converge(&mut k, &new, "n1");
+            assert_eq!(names_and_settings(&k.snapshot()), want, "{platform:?}: failure at {n}");
+            assert_eq!(converge(&mut k, &new, "n1"), 0, "converged after failure at {n}");
+        }
+    }
+}

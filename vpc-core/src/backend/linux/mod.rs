@@ -16,7 +16,7 @@ mod sys;
 
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::AddressMessage;
-use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
 
 use self::codec::{Indexes, NeedsIndex, decode, encode};
@@ -52,9 +52,12 @@ impl LinuxKernel {
     }
 
     fn links(&mut self) -> Result<Vec<LinkMessage>> {
-        let answers = self
-            .netlink
-            .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
+        // Counters are half of every answer and never read: ask for none.
+        let mut request = LinkMessage::default();
+        request
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let answers = self.netlink.dump(RouteNetlinkMessage::GetLink(request))?;
         let links: Vec<LinkMessage> = answers
             .into_iter()
             .filter_map(|m| match m {
