@@ -217,7 +217,11 @@ fn names_and_settings(o: &Observed) -> Vec<String> {
 
 /// The interfaces the VPC owns on a kernel (bridge and tunnels), by name.
 fn owned(spec: &Spec, o: &Observed) -> Vec<String> {
-    o.ifaces.iter().filter(|i| spec.owns(&i.name)).map(|i| i.name.clone()).collect()
+    o.ifaces
+        .iter()
+        .filter(|i| spec.owns(&i.name))
+        .map(|i| i.name.clone())
+        .collect()
 }
 
 /// Teardown failing at every step: a second teardown leaves nothing of the
@@ -231,7 +235,11 @@ fn any_failed_teardown_step_is_recovered() {
         let mut base = MemoryKernel::new(platform);
         // A foreign bridge and tunnel, which must survive everything.
         base.apply(&[
-            Change::CreateBridge { name: "br9".into(), mtu: 1500, description: String::new() },
+            Change::CreateBridge {
+                name: "br9".into(),
+                mtu: 1500,
+                description: String::new(),
+            },
             Change::CreateVxlan {
                 name: "vx9".into(),
                 vni: 9999,
@@ -255,7 +263,11 @@ fn any_failed_teardown_step_is_recovered() {
             let again = plan::teardown(&d, &k.snapshot(), Scope::All);
             k.apply(&again.changes).unwrap();
             let left = k.snapshot();
-            assert!(owned(&spec, &left).is_empty(), "failure at {n}: {:?}", owned(&spec, &left));
+            assert!(
+                owned(&spec, &left).is_empty(),
+                "failure at {n}: {:?}",
+                owned(&spec, &left)
+            );
             let names: Vec<&str> = left.ifaces.iter().map(|i| i.name.as_str()).collect();
             assert_eq!(names, ["br9", "vx9"], "failure at {n}");
         }
@@ -287,8 +299,16 @@ fn any_failed_membership_change_step_is_recovered() {
             assert!(k.apply(&change.changes).is_err(), "failure at {n}");
             k.fail_at(None);
             converge(&mut k, &new, "n1");
-            assert_eq!(names_and_settings(&k.snapshot()), want, "{platform:?}: failure at {n}");
-            assert_eq!(converge(&mut k, &new, "n1"), 0, "converged after failure at {n}");
+            assert_eq!(
+                names_and_settings(&k.snapshot()),
+                want,
+                "{platform:?}: failure at {n}"
+            );
+            assert_eq!(
+                converge(&mut k, &new, "n1"),
+                0,
+                "converged after failure at {n}"
+            );
         }
     }
 }
