@@ -74,33 +74,44 @@ pub struct Pair {
     pub hi: usize,
 }
 
-/// The pairs of the occupied slots, in ascending pair index.
-pub fn pairs(slots: &[Option<Member>], numbering: Numbering) -> Vec<Pair> {
+/// The pairs of the occupied slots, in ascending pair index, made as they
+/// are consumed (a 1000-member map has half a million).
+pub fn pairs(slots: &[Option<Member>], numbering: Numbering) -> impl Iterator<Item = Pair> {
     let present: Vec<usize> = (0..slots.len()).filter(|s| slots[*s].is_some()).collect();
-    let mut out = Vec::with_capacity(pairs_of(present.len() as u64) as usize);
-    match numbering {
-        Numbering::Stable => {
-            for (b, &hi) in present.iter().enumerate() {
-                for &lo in &present[..b] {
-                    out.push(Pair {
-                        index: stable_index(lo, hi),
-                        lo,
-                        hi,
-                    });
+    // Stable: `b` (the higher slot) outer, `a` inner; CBSD: `a` outer.
+    let (mut a, mut b, mut index) = (0usize, 1usize, 0u64);
+    std::iter::from_fn(move || {
+        loop {
+            match numbering {
+                Numbering::Stable => {
+                    let &hi = present.get(b)?;
+                    if a < b {
+                        let lo = present[a];
+                        a += 1;
+                        return Some(Pair {
+                            index: stable_index(lo, hi),
+                            lo,
+                            hi,
+                        });
+                    }
+                    (a, b) = (0, b + 1);
+                }
+                Numbering::Cbsd => {
+                    let &lo = present.get(a)?;
+                    if let Some(&hi) = present.get(b) {
+                        b += 1;
+                        index += 1;
+                        return Some(Pair {
+                            index: index - 1,
+                            lo,
+                            hi,
+                        });
+                    }
+                    (a, b) = (a + 1, a + 2);
                 }
             }
         }
-        Numbering::Cbsd => {
-            let mut index = 0;
-            for (a, &lo) in present.iter().enumerate() {
-                for &hi in &present[a + 1..] {
-                    out.push(Pair { index, lo, hi });
-                    index += 1;
-                }
-            }
-        }
-    }
-    out
+    })
 }
 
 /// How many pair indexes the slots can use: the size of the VNI range and
@@ -358,9 +369,9 @@ pub fn peer_map<'a>(
     vni_base: u32,
 ) -> Result<Vec<Link<'a>>> {
     check_capacity(slots, links, vni_base)?;
-    let pairs = pairs(slots, numbering);
-    let mut out = Vec::with_capacity(pairs.len());
-    for pair in pairs {
+    let present = slots.iter().filter(|s| s.is_some()).count() as u64;
+    let mut out = Vec::with_capacity(pairs_of(present) as usize);
+    for pair in pairs(slots, numbering) {
         out.extend(link(slots, pair, links, vni_base)?);
     }
     Ok(out)
