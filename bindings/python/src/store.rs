@@ -1,0 +1,337 @@
+//! `Store`: a state directory and the local operations on it, as the CLI
+//! runs them. Kernel calls run with the interpreter released
+//! (`Python::detach`), so other Python threads go on meanwhile.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use vpc_core::backend::dryrun::DryRun;
+use vpc_core::backend::{self, Backend};
+use vpc_core::model::addr::IfAddr;
+use vpc_core::model::name::VpcName;
+use vpc_core::model::quota::Usage as CoreUsage;
+use vpc_core::ops::MemberSelection;
+use vpc_core::plan::{self as core_plan, Observed, Platform};
+use vpc_core::{boot, ops, store};
+
+use crate::args;
+use crate::errors::OrRaise;
+use crate::model::{self, Node, NodeRecord, Spec};
+use crate::report::{Health, Plan};
+
+/// A state directory: this host's identity, the hosts it knows and the
+/// VPCs it holds. Nothing is created until the first change.
+#[pyclass(frozen, module = "vpc._vpc")]
+#[derive(Debug, Clone)]
+pub(crate) struct Store(store::Store);
+
+/// Runs `change` against this host's kernel and reports what it did.
+fn on_host(
+    store: &store::Store,
+    vpc: &VpcName,
+    change: impl FnOnce(&mut dyn Backend) -> vpc_core::Result<core_plan::Plan>,
+) -> vpc_core::Result<Plan> {
+    let me = store.this_node()?.name;
+    let mut kernel = backend::host()?;
+    let plan = change(kernel.as_mut())?;
+    Ok(Plan::done(vpc, &me, kernel.platform(), plan))
+}
+
+/// The kernel a dry run plans against, as the CLI's `dryrun=1` picks it:
+/// this host's when its own view is asked for (and readable), else an
+/// empty node under `os`'s commands.
+fn preview_backend(os: Option<Platform>, other_node: bool) -> Box<dyn Backend> {
+    let host_view = os.is_none_or(|o| o == Platform::host()) && !other_node;
+    match host_view.then(backend::host) {
+        Some(Ok(kernel)) => kernel,
+        _ => Box::new(DryRun::new(
+            os.unwrap_or_else(Platform::host),
+            Observed::default(),
+        )),
+    }
+}
+
+/// Where boot files are looked for when a VPC is removed: `$VPC_RC_DIR`,
+/// else the system's (as `vpc mode=remove`).
+fn boot_dirs() -> Vec<(Platform, PathBuf)> {
+    let dir = std::env::var_os("VPC_RC_DIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| boot::default_dir(Platform::host()), PathBuf::from);
+    vec![(Platform::FreeBsd, dir.clone()), (Platform::Linux, dir)]
+}
+
+#[pymethods]
+impl Store {
+    /// The store at `path`; by default `$VPC_STATE_DIR`, else the
+    /// system's (`/var/lib/vpc`, `/var/db/vpc` on FreeBSD).
+    #[new]
+    #[pyo3(signature = (path=None))]
+    fn new(path: Option<PathBuf>) -> Self {
+        Store(path.map_or_else(store::Store::from_env, store::Store::open))
+    }
+
+    /// The directory.
+    #[getter]
+    fn path(&self) -> &Path {
+        self.0.dir()
+    }
+
+    /// This host's identity, if set.
+    fn identity(&self) -> PyResult<Option<Node>> {
+        Ok(self.0.identity().or_raise()?.map(|i| Node(i.node())))
+    }
+
+    /// Sets this host's identity (`vpc node mode=init`); returns
+    /// `created`, `updated` or `unchanged`.
+    #[pyo3(signature = (name, ip4=None, ip6=None))]
+    fn init_node(
+        &self,
+        name: &str,
+        ip4: Option<&Bound<'_, PyAny>>,
+        ip6: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let node = Node::new(name, ip4, ip6)?;
+        Ok(ops::node_init(&self.0, node.0).or_raise()?.to_string())
+    }
+
+    /// Records a host without contacting it (`vpc node mode=add
+    /// offline=1`); returns `created`, `updated` or `unchanged`.
+    #[pyo3(signature = (name, ip4=None, ip6=None, *, port=22, user="root", command="vpc"))]
+    fn add_node(
+        &self,
+        name: &str,
+        ip4: Option<&Bound<'_, PyAny>>,
+        ip6: Option<&Bound<'_, PyAny>>,
+        port: u16,
+        user: &str,
+        command: &str,
+    ) -> PyResult<String> {
+        let record = store::NodeRecord {
+            port,
+            user: user.to_owned(),
+            command: command.to_owned(),
+            ..store::NodeRecord::new(Node::new(name, ip4, ip6)?.0)
+        };
+        Ok(ops::node_add_offline(&self.0, record)
+            .or_raise()?
+            .to_string())
+    }
+
+    /// Forgets a host; returns `removed`.
+    fn remove_node(&self, name: &str) -> PyResult<String> {
+        Ok(ops::node_remove(&self.0, &args::node_name(name)?)
+            .or_raise()?
+            .to_string())
+    }
+
+    /// Every known host, by name.
+    fn nodes(&self) -> PyResult<Vec<NodeRecord>> {
+        Ok(self
+            .0
+            .nodes()
+            .or_raise()?
+            .into_iter()
+            .map(NodeRecord)
+            .collect())
+    }
+
+    /// Every VPC held, by name.
+    fn vpcs(&self) -> PyResult<Vec<Spec>> {
+        Ok(self.0.vpcs().or_raise()?.into_iter().map(Spec).collect())
+    }
+
+    /// The spec of VPC `name`.
+    fn vpc(&self, name: &str) -> PyResult<Spec> {
+        self.0
+            .require_vpc(&args::vpc_name(name)?)
+            .or_raise()
+            .map(Spec)
+    }
+
+    /// Defines a VPC with this host as initiator (`vpc mode=init`):
+    /// `node_member` is `"all"`, `"a,b"` or a list of names; `options` are
+    /// `mode=init`'s (`vni_base`, `port`, `numbering`, `link_prefix`,
+    /// `underlay_mtu`, `mtu`, `vlan`, `max_guests`, `max_cpus`, `max_mem`,
+    /// `max_disk`). Repeating the same definition changes nothing.
+    // Left out, `node_member` is "all": the signature says so.
+    #[pyo3(
+        signature = (name, node_member=None, *, peer_network, **options),
+        text_signature = "($self, name, node_member='all', *, peer_network, **options)"
+    )]
+    fn init_vpc(
+        &self,
+        name: &str,
+        node_member: Option<&Bound<'_, PyAny>>,
+        peer_network: &str,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Spec> {
+        let members = node_member.map_or(Ok(MemberSelection::All), args::members)?;
+        let options = args::options(peer_network, options)?;
+        ops::vpc_init(&self.0, args::vpc_name(name)?, &members, &options)
+            .or_raise()
+            .map(|(_, s)| Spec(s))
+    }
+
+    /// Forgets a VPC's spec, guest records and boot files (`vpc
+    /// mode=remove`; interfaces are not touched); returns `removed`.
+    fn remove_vpc(&self, name: &str) -> PyResult<String> {
+        Ok(
+            ops::vpc_remove(&self.0, &args::vpc_name(name)?, &boot_dirs())
+                .or_raise()?
+                .to_string(),
+        )
+    }
+
+    /// Adds a known host to a VPC, in the first vacant slot.
+    fn add_member(&self, vpc: &str, node: &str) -> PyResult<Spec> {
+        ops::add_member(&self.0, &args::vpc_name(vpc)?, &args::node_name(node)?)
+            .or_raise()
+            .map(Spec)
+    }
+
+    /// Removes a member from a VPC; its slot stays vacant.
+    fn remove_member(&self, vpc: &str, node: &str) -> PyResult<Spec> {
+        ops::remove_member(&self.0, &args::vpc_name(vpc)?, &args::node_name(node)?)
+            .or_raise()
+            .map(Spec)
+    }
+
+    /// Sets this host's addresses on the VPC bridge (`bridge_ips=`);
+    /// returns `updated` or `unchanged`.
+    fn set_bridge_ips(&self, vpc: &str, addrs: Vec<String>) -> PyResult<String> {
+        let addrs = addrs
+            .iter()
+            .map(|a| IfAddr::parse(a, "bridge_ips"))
+            .collect::<vpc_core::Result<_>>()
+            .or_raise()?;
+        Ok(ops::set_bridge_addrs(&self.0, &args::vpc_name(vpc)?, addrs)
+            .or_raise()?
+            .0
+            .to_string())
+    }
+
+    /// The spec of `vpc` as JSON, for another member's `receive`.
+    fn export(&self, vpc: &str) -> PyResult<String> {
+        Ok(self.vpc(vpc)?.0.to_json())
+    }
+
+    /// Stores a spec received as JSON (`vpc mode=receive`) after checking
+    /// it like local input; returns `created`, `updated` or `unchanged`.
+    fn receive(&self, text: &str) -> PyResult<String> {
+        Ok(ops::receive(&self.0, text).or_raise()?.0.to_string())
+    }
+
+    /// The plan of `vpc` without changing anything (`vpc mode=apply
+    /// dryrun=1`): against this host's kernel when `node` and `os` are
+    /// left out (or `os` is this host's), else against an empty `node`.
+    #[pyo3(signature = (vpc, *, node=None, os=None, scope="all", teardown=false))]
+    fn plan(
+        &self,
+        py: Python<'_>,
+        vpc: &str,
+        node: Option<&str>,
+        os: Option<&str>,
+        scope: &str,
+        teardown: bool,
+    ) -> PyResult<Plan> {
+        let (name, what, node) = (
+            args::vpc_name(vpc)?,
+            model::preview(scope, teardown)?,
+            node.map(args::node_name).transpose()?,
+        );
+        let os = os.map(|o| args::platform(Some(o))).transpose()?;
+        py.detach(|| {
+            let spec = self.0.require_vpc(&name)?;
+            let me = match &node {
+                Some(n) => n.clone(),
+                None => self.0.this_node()?.name,
+            };
+            let mut kernel = preview_backend(os, node.is_some());
+            let (plan, lines) = ops::dry_run(&spec, &me, kernel.as_mut(), what)?;
+            Ok(Plan::new(&name, &me, kernel.platform(), plan, lines))
+        })
+        .or_raise()
+    }
+
+    /// Converges `scope` (`all`, `tunnels`, `bridge`) of `vpc` on this
+    /// host's kernel (`vpc mode=apply`); returns what was done.
+    #[pyo3(signature = (vpc, scope="all"))]
+    fn apply(&self, py: Python<'_>, vpc: &str, scope: &str) -> PyResult<Plan> {
+        let (name, scope) = (args::vpc_name(vpc)?, args::scope(scope)?);
+        py.detach(|| on_host(&self.0, &name, |k| ops::converge(&self.0, &name, k, scope)))
+            .or_raise()
+    }
+
+    /// Removes `scope` of `vpc`'s interfaces from this host (`vpc
+    /// mode=teardown`); returns what was done.
+    #[pyo3(signature = (vpc, scope="all"))]
+    fn teardown(&self, py: Python<'_>, vpc: &str, scope: &str) -> PyResult<Plan> {
+        let (name, scope) = (args::vpc_name(vpc)?, args::scope(scope)?);
+        py.detach(|| on_host(&self.0, &name, |k| ops::teardown(&self.0, &name, k, scope)))
+            .or_raise()
+    }
+
+    /// Compares this host's interfaces of `vpc` with the spec and probes
+    /// every tunnel's far end, waiting `timeout_ms` for answers (`vpc
+    /// mode=status`).
+    #[pyo3(signature = (vpc, timeout_ms=1000))]
+    fn status(&self, py: Python<'_>, vpc: &str, timeout_ms: u64) -> PyResult<Health> {
+        let name = args::vpc_name(vpc)?;
+        let timeout = Duration::from_millis(timeout_ms);
+        py.detach(|| {
+            let me = self.0.this_node()?.name;
+            Ok(Health::new(
+                &me,
+                ops::status(&self.0, &name, backend::host()?.as_mut(), timeout)?,
+            ))
+        })
+        .or_raise()
+    }
+
+    /// Attaches guest port `iface` to `vpc`'s bridge after the quota
+    /// admits what it declares (`vpc mode=attach`); sizes as bytes or text
+    /// such as `8g`. Returns `created`, `updated` or `unchanged`.
+    #[pyo3(signature = (vpc, iface, *, cpus=0, mem=None, disk=None))]
+    fn attach(
+        &self,
+        py: Python<'_>,
+        vpc: &str,
+        iface: &str,
+        cpus: u64,
+        mem: Option<&Bound<'_, PyAny>>,
+        disk: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let (name, usage) = (
+            args::vpc_name(vpc)?,
+            CoreUsage::from(&model::Usage::guest(cpus, mem, disk)?),
+        );
+        py.detach(|| {
+            Ok(
+                ops::attach(&self.0, &name, backend::host()?.as_mut(), iface, usage)?
+                    .0
+                    .to_string(),
+            )
+        })
+        .or_raise()
+    }
+
+    /// Takes guest port `iface` out of `vpc`'s bridge and forgets it (`vpc
+    /// mode=detach`). Returns `removed` or `unchanged`.
+    fn detach(&self, py: Python<'_>, vpc: &str, iface: &str) -> PyResult<String> {
+        let name = args::vpc_name(vpc)?;
+        py.detach(|| {
+            Ok(
+                ops::detach(&self.0, &name, backend::host()?.as_mut(), iface)?
+                    .0
+                    .to_string(),
+            )
+        })
+        .or_raise()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Store({:?})", self.0.dir())
+    }
+}
