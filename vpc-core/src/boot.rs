@@ -1,7 +1,8 @@
 //! Boot persistence: the FreeBSD rc.d script and the Linux systemd unit
 //! that bring a VPC back at boot. Both call `vpc mode=apply` to start and
 //! `vpc mode=teardown` to stop, so no interface name is frozen into them.
-//! Pure text; [`crate::ops::init_rc`] writes the files.
+//! The text is pure; [`crate::ops::init_rc`] writes the files, into
+//! [`dir`].
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,26 @@ pub fn default_dir(platform: Platform) -> PathBuf {
         Platform::FreeBsd => PathBuf::from("/usr/local/etc/rc.d"),
         Platform::Linux => PathBuf::from("/etc/systemd/system"),
     }
+}
+
+/// Where boot files go: `explicit` (`rc_dir=`), else `$VPC_RC_DIR`, else
+/// the system's directory for `platform`.
+pub fn dir(explicit: Option<&Path>, platform: Platform) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os("VPC_RC_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| default_dir(platform))
+}
+
+/// Every boot file name of a VPC in this host's boot directory, for
+/// removal (both systems' names: a file made with `os=` is found too).
+pub fn dirs() -> Vec<(Platform, PathBuf)> {
+    let dir = dir(None, Platform::host());
+    vec![(Platform::FreeBsd, dir.clone()), (Platform::Linux, dir)]
 }
 
 /// The boot file's name for `vpc` on `platform`.

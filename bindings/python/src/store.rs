@@ -7,13 +7,12 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use vpc_core::backend::dryrun::DryRun;
 use vpc_core::backend::{self, Backend};
 use vpc_core::model::addr::IfAddr;
 use vpc_core::model::name::VpcName;
 use vpc_core::model::quota::Usage as CoreUsage;
 use vpc_core::ops::MemberSelection;
-use vpc_core::plan::{self as core_plan, Observed, Platform};
+use vpc_core::plan::{self as core_plan};
 use vpc_core::{boot, ops, store};
 
 use crate::args;
@@ -37,29 +36,6 @@ fn on_host(
     let mut kernel = backend::host()?;
     let plan = change(kernel.as_mut())?;
     Ok(Plan::done(vpc, &me, kernel.platform(), plan))
-}
-
-/// The kernel a dry run plans against, as the CLI's `dryrun=1` picks it:
-/// this host's when its own view is asked for (and readable), else an
-/// empty node under `os`'s commands.
-fn preview_backend(os: Option<Platform>, other_node: bool) -> Box<dyn Backend> {
-    let host_view = os.is_none_or(|o| o == Platform::host()) && !other_node;
-    match host_view.then(backend::host) {
-        Some(Ok(kernel)) => kernel,
-        _ => Box::new(DryRun::new(
-            os.unwrap_or_else(Platform::host),
-            Observed::default(),
-        )),
-    }
-}
-
-/// Where boot files are looked for when a VPC is removed: `$VPC_RC_DIR`,
-/// else the system's (as `vpc mode=remove`).
-fn boot_dirs() -> Vec<(Platform, PathBuf)> {
-    let dir = std::env::var_os("VPC_RC_DIR")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| boot::default_dir(Platform::host()), PathBuf::from);
-    vec![(Platform::FreeBsd, dir.clone()), (Platform::Linux, dir)]
 }
 
 #[pymethods]
@@ -178,7 +154,7 @@ impl Store {
     /// mode=remove`; interfaces are not touched); returns `removed`.
     fn remove_vpc(&self, name: &str) -> PyResult<String> {
         Ok(
-            ops::vpc_remove(&self.0, &args::vpc_name(name)?, &boot_dirs())
+            ops::vpc_remove(&self.0, &args::vpc_name(name)?, &boot::dirs())
                 .or_raise()?
                 .to_string(),
         )
@@ -248,7 +224,7 @@ impl Store {
                 Some(n) => n.clone(),
                 None => self.0.this_node()?.name,
             };
-            let mut kernel = preview_backend(os, node.is_some());
+            let mut kernel = backend::preview(os, node.is_some());
             let (plan, lines) = ops::dry_run(&spec, &me, kernel.as_mut(), what)?;
             Ok(Plan::new(&name, &me, kernel.platform(), plan, lines))
         })

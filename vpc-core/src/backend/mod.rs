@@ -48,3 +48,17 @@ pub fn host() -> Result<Box<dyn Backend>> {
         ))
     }
 }
+
+/// The kernel a dry run plans against: this host's, when its own view is
+/// asked for (no other system's commands, no other node) and it can be
+/// read; else an empty node under `os`'s commands (default this host's).
+pub fn preview(os: Option<Platform>, other_node: bool) -> Box<dyn Backend> {
+    let host_view = os.is_none_or(|o| o == Platform::host()) && !other_node;
+    match host_view.then(host) {
+        Some(Ok(kernel)) => kernel,
+        _ => Box::new(dryrun::DryRun::new(
+            os.unwrap_or_else(Platform::host),
+            Observed::default(),
+        )),
+    }
+}
