@@ -5,14 +5,13 @@
     reason = "a binary crate: its pub items are crate-wide, not exported"
 )]
 
-mod args;
 mod commands;
 mod output;
 
 use std::process::ExitCode;
 
-use args::Parsed;
 use commands::Failure;
+use vpc_cli::args::{self, Parsed};
 
 fn main() -> ExitCode {
     let words: Result<Vec<String>, _> = std::env::args_os()

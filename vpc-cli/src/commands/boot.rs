@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use serde_json::json;
+use vpc_cli::args::Args;
 use vpc_core::plan::Platform;
 use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind, boot, ops};
 
 use super::{Outcome, vpc_name};
-use crate::args::Args;
 use crate::output::Reply;
 
 /// The directory boot files go to: `rc_dir=`, else `$VPC_RC_DIR`, else

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use vpc_cli::args::{Args, Usage};
 use vpc_core::cluster::{self, AddNode, NodeResult, keys, ssh::Timeouts};
 use vpc_core::model::spec::parse_number;
 use vpc_core::plan::Platform;
@@ -11,7 +12,6 @@ use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind};
 
 use super::{Outcome, node_addr, vpc_name};
-use crate::args::{Args, Usage};
 use crate::output::{self, Reply};
 
 /// `connect_timeout=` and `command_timeout=`, seconds.

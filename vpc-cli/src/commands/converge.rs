@@ -3,6 +3,7 @@
 //! `detach`. With `dryrun=1` they print the commands instead.
 
 use serde_json::json;
+use vpc_cli::args::{Args, Usage as UsageError};
 use vpc_core::backend::{self, Backend, dryrun::DryRun};
 use vpc_core::model::addr::IfAddr;
 use vpc_core::model::name::IFNAME_MAX;
@@ -13,7 +14,6 @@ use vpc_core::plan::{Observed, Plan, Platform, Scope};
 use vpc_core::store::Store;
 
 use super::{Outcome, node_name, vpc_name};
-use crate::args::{Args, Usage as UsageError};
 use crate::output::Reply;
 
 /// `bridge_ips=A/P[,A/P…]`; `0` or empty means none (CBSD's convention).

@@ -1,12 +1,12 @@
 //! `vpc mode=init`: define a VPC.
 
 use serde_json::json;
+use vpc_cli::args::{Args, Usage};
 use vpc_core::model::spec::Options;
 use vpc_core::ops::{self, MemberSelection};
 use vpc_core::store::Store;
 
 use super::{Outcome, vpc_name};
-use crate::args::{Args, Usage};
 use crate::output::Reply;
 
 pub fn init(store: &Store, args: &Args) -> Outcome {

@@ -1,13 +1,13 @@
 //! `vpc mode=add_member` and `vpc mode=remove_member`.
 
 use serde_json::json;
+use vpc_cli::args::{Args, Usage};
 use vpc_core::model::mesh::Numbering;
 use vpc_core::model::spec::Spec;
 use vpc_core::ops;
 use vpc_core::store::Store;
 
 use super::{Outcome, node_name, vpc_name};
-use crate::args::{Args, Usage};
 use crate::output::Reply;
 
 fn reply(spec: &Spec, what: &str) -> Outcome {

@@ -13,12 +13,12 @@ mod vpcs;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use vpc_cli::args::{Args, Group, Usage};
 use vpc_core::Error;
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::plan::Scope;
 use vpc_core::store::Store;
 
-use crate::args::{Args, Group, Usage};
 use crate::output::Reply;
 
 /// Why a command did not succeed.

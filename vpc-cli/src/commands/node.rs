@@ -4,13 +4,13 @@ use std::fmt::Write;
 use std::net::IpAddr;
 
 use serde_json::json;
+use vpc_cli::args::{Args, Usage};
 use vpc_core::model::node::Node;
 use vpc_core::model::spec::parse_number;
 use vpc_core::ops;
 use vpc_core::store::{NodeRecord, Store};
 
 use super::{Outcome, node_addr, node_name, underlay};
-use crate::args::{Args, Usage};
 use crate::output::Reply;
 
 fn addresses(ip4: Option<std::net::Ipv4Addr>, ip6: Option<std::net::Ipv6Addr>) -> String {

@@ -3,10 +3,10 @@
 use std::fmt::Write;
 
 use serde_json::json;
+use vpc_cli::args::Args;
 use vpc_core::store::Store;
 
 use super::{Outcome, vpc_name};
-use crate::args::Args;
 use crate::output::Reply;
 
 pub fn init_peers(store: &Store, args: &Args) -> Outcome {

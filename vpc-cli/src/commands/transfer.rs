@@ -3,11 +3,11 @@
 use std::io::Read;
 
 use serde_json::json;
+use vpc_cli::args::Args;
 use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind, ops};
 
 use super::{Outcome, vpc_name};
-use crate::args::Args;
 use crate::output::Reply;
 
 /// The most a spec may weigh on stdin; a larger input is refused unread.

@@ -3,13 +3,13 @@
 use std::fmt::Write;
 
 use serde_json::{Value, json};
+use vpc_cli::args::Args;
 use vpc_core::model::spec::Spec;
 use vpc_core::ops;
 use vpc_core::plan::Platform;
 use vpc_core::store::Store;
 
 use super::{Outcome, vpc_name};
-use crate::args::Args;
 use crate::output::Reply;
 
 /// One line about a spec, and the same as JSON.

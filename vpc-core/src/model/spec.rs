@@ -311,6 +311,25 @@ impl Spec {
                 format!("members lists {} twice: expected each node once", w[0]),
             ));
         }
+        // `deploy` runs `leave` on every departed node: one that is also a
+        // member would lose its interfaces right after being applied.
+        let mut departed: Vec<&NodeName> = self.departed.iter().collect();
+        departed.sort_unstable();
+        if let Some(w) = departed.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("departed lists {} twice: expected each node once", w[0]),
+            ));
+        }
+        if let Some(back) = departed.iter().find(|d| names.binary_search(d).is_ok()) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "departed lists {back}, which is a member: expected only nodes removed \
+                     and not added back"
+                ),
+            ));
+        }
         for m in self.members() {
             m.node.check()?;
             let mut addrs = m.bridge_addrs.clone();
@@ -440,6 +459,22 @@ impl Spec {
         Ok(())
     }
 
+    /// The generation a change makes: a received spec may already hold the
+    /// last one there is, and wrapping to 0 would make every member refuse
+    /// the change as stale.
+    fn next_generation(&self) -> Result<u64> {
+        self.generation.checked_add(1).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Capacity,
+                format!(
+                    "VPC {} is at generation {}, the last there is, and cannot change: \
+                     expected a lower generation (remove the VPC and define it again)",
+                    self.name, self.generation
+                ),
+            )
+        })
+    }
+
     /// Adds `node` in the first vacant slot (else at the end); bumps the
     /// generation.
     pub fn add_member(&mut self, node: Node) -> Result<()> {
@@ -461,7 +496,7 @@ impl Spec {
             Some(slot) => *slot = member,
             None => self.members.push(member),
         }
-        self.generation += 1;
+        self.generation = self.next_generation()?;
         self.check()
     }
 
@@ -486,7 +521,7 @@ impl Spec {
         if !self.departed.contains(name) {
             self.departed.push(name.clone());
         }
-        self.generation += 1;
+        self.generation = self.next_generation()?;
         self.check()
     }
 
@@ -506,7 +541,7 @@ impl Spec {
             return Ok(false);
         }
         member.bridge_addrs = addrs;
-        self.generation += 1;
+        self.generation = self.next_generation()?;
         self.check()?;
         Ok(true)
     }
@@ -547,4 +582,102 @@ pub fn free_vni_base(slots: usize, held: &[Spec]) -> Result<u32> {
         ErrorKind::Capacity,
         format!("no free VNI block of {span} left on this node: expected fewer VPCs or vni_base="),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(n: &str) -> NodeName {
+        NodeName::new(n).unwrap()
+    }
+
+    fn node(n: &str, ip6: &str) -> Node {
+        Node::new(name(n), None, Some(ip6.parse().unwrap())).unwrap()
+    }
+
+    /// The article's VPC: three hosts over IPv6.
+    fn article() -> Spec {
+        let options = Options {
+            peer_network: Some(Network::parse("10.100.0.0/24").unwrap()),
+            ..Options::default()
+        };
+        Spec::define(
+            VpcName::new("vpc1").unwrap(),
+            node("jhoster1.olevole.ru", "2a05:3580:d800:20f7::1"),
+            vec![
+                node("gold-hoster-02.hz.fbs.dev", "2a01:4f8:241:500b::1"),
+                node("gold-hoster1.prod.inf.hz.fbs.dev", "2a01:4f8:241:500c::1"),
+            ],
+            &options,
+            &[],
+        )
+        .unwrap()
+    }
+
+    /// Found by fuzzing (`fuzz/`, target `spec_json`): a received spec could
+    /// list a member as departed, or a node twice, and `deploy` would run
+    /// `leave` on a live member.
+    #[test]
+    fn departed_never_lists_a_member_or_a_node_twice() {
+        let gone = name("gold-hoster1.prod.inf.hz.fbs.dev");
+        let mut spec = article();
+        spec.remove_member(&gone).unwrap();
+        assert_eq!(spec.departed, std::slice::from_ref(&gone));
+        assert_eq!(Spec::from_json(&spec.to_json()).unwrap(), spec);
+
+        let mut twice = spec.clone();
+        twice.departed.push(gone.clone());
+        let e = Spec::from_json(&twice.to_json()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert!(
+            e.message()
+                .contains("departed lists gold-hoster1.prod.inf.hz.fbs.dev twice"),
+            "{e}"
+        );
+
+        let mut member = spec.clone();
+        member.departed.push(name("gold-hoster-02.hz.fbs.dev"));
+        let e = Spec::from_json(&member.to_json()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert!(
+            e.message()
+                .contains("departed lists gold-hoster-02.hz.fbs.dev, which is a member"),
+            "{e}"
+        );
+
+        // Added back, it leaves the list.
+        spec.add_member(node(
+            "gold-hoster1.prod.inf.hz.fbs.dev",
+            "2a01:4f8:241:500c::1",
+        ))
+        .unwrap();
+        assert!(spec.departed.is_empty());
+    }
+
+    /// Found with the `spec_json` fuzz target (`fuzz/`), on a boundary
+    /// input: a received spec at generation `u64::MAX` made the next
+    /// membership change overflow (a panic in debug builds, generation 0 in
+    /// release, which every member then refuses as stale).
+    #[test]
+    fn a_change_at_the_last_generation_is_an_error() {
+        let mut spec = article();
+        spec.generation = u64::MAX;
+        let spec = Spec::from_json(&spec.to_json()).unwrap();
+        let refused = |e: Error| {
+            assert_eq!(e.kind(), ErrorKind::Capacity);
+            assert!(
+                e.message()
+                    .contains("VPC vpc1 is at generation 18446744073709551615, the last"),
+                "{e}"
+            );
+        };
+        let gone = name("gold-hoster1.prod.inf.hz.fbs.dev");
+        refused(spec.clone().remove_member(&gone).unwrap_err());
+        let newcomer = node("newcomer", "2001:db8::9");
+        refused(spec.clone().add_member(newcomer).unwrap_err());
+        let addr = IfAddr::parse("10.10.11.1/24", "bridge_ips").unwrap();
+        let me = name("jhoster1.olevole.ru");
+        refused(spec.clone().set_bridge_addrs(&me, vec![addr]).unwrap_err());
+    }
 }
