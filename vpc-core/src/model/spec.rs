@@ -295,6 +295,16 @@ impl Spec {
                 ),
             ));
         }
+        // Every departed node had a slot once, so there are no more of them.
+        if self.departed.len() > MAX_SLOTS {
+            return Err(Error::new(
+                ErrorKind::Capacity,
+                format!(
+                    "departed lists {} nodes: expected at most {MAX_SLOTS}",
+                    self.departed.len()
+                ),
+            ));
+        }
         match self.members.first() {
             Some(Some(_)) => {}
             _ => {
@@ -659,6 +669,15 @@ mod tests {
     /// input: a received spec at generation `u64::MAX` made the next
     /// membership change overflow (a panic in debug builds, generation 0 in
     /// release, which every member then refuses as stale).
+    #[test]
+    fn departed_is_bounded_like_the_slots() {
+        let mut spec = article();
+        spec.departed = (0..=MAX_SLOTS).map(|i| name(&format!("gone{i}"))).collect();
+        let e = spec.check().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Capacity);
+        assert!(e.message().contains("departed lists 1025 nodes"), "{e}");
+    }
+
     #[test]
     fn a_change_at_the_last_generation_is_an_error() {
         let mut spec = article();
