@@ -11,25 +11,12 @@ use vpc_core::{Error, ErrorKind, boot, ops};
 use super::{Outcome, vpc_name};
 use crate::output::Reply;
 
-/// The directory boot files go to: `rc_dir=`, else `$VPC_RC_DIR`, else
-/// the system's.
-pub(super) fn boot_dir(args: Option<&Args>, platform: Platform) -> PathBuf {
-    args.and_then(|a| a.get("rc_dir"))
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("VPC_RC_DIR")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(|| boot::default_dir(platform))
-}
-
 pub fn init_rc(store: &Store, args: &Args) -> Outcome {
     let vpc = vpc_name(args)?;
     let platform = args
         .parse_with("os", Platform::parse)?
         .unwrap_or_else(Platform::host);
-    let dir = boot_dir(Some(args), platform);
+    let dir = boot::dir(args.get("rc_dir").map(std::path::Path::new), platform);
     let program = match args.get("program") {
         Some(p) => PathBuf::from(p),
         None => std::env::current_exe().map_err(|e| {

@@ -155,7 +155,7 @@ pub fn deploy(store: &Store, args: &Args, json: bool) -> Outcome {
 
 pub fn destroy(store: &Store, args: &Args, json: bool) -> Outcome {
     let force = args.flag("force")?;
-    let boot = super::boot::boot_dir(None, Platform::host());
+    let boot = vpc_core::boot::dir(None, Platform::host());
     multi(store, args, json, "destroy", |s, v, t, on| {
         cluster::destroy(s, v, t, force, &boot, on)
     })

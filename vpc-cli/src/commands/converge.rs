@@ -4,13 +4,13 @@
 
 use serde_json::json;
 use vpc_cli::args::{Args, Usage as UsageError};
-use vpc_core::backend::{self, Backend, dryrun::DryRun};
+use vpc_core::backend;
 use vpc_core::model::addr::IfAddr;
 use vpc_core::model::name::IFNAME_MAX;
 use vpc_core::model::quota::{Usage, parse_size};
 use vpc_core::model::spec::parse_number;
 use vpc_core::ops::{self, Preview};
-use vpc_core::plan::{Observed, Plan, Platform, Scope};
+use vpc_core::plan::{Plan, Platform, Scope};
 use vpc_core::store::Store;
 
 use super::{Outcome, node_name, vpc_name};
@@ -68,16 +68,7 @@ fn dry_run(store: &Store, args: &Args, what: Preview) -> Outcome {
         // A dry run shows the addresses without storing them.
         spec.set_bridge_addrs(&node, addrs)?;
     }
-    let host_view = os.is_none_or(|o| o == Platform::host()) && for_node.is_none();
-    let mut backend: Box<dyn Backend> = match host_view.then(backend::host) {
-        Some(Ok(kernel)) => kernel,
-        // Another system, another node, or no kernel to read: plan
-        // against an empty node.
-        _ => Box::new(DryRun::new(
-            os.unwrap_or_else(Platform::host),
-            Observed::default(),
-        )),
-    };
+    let mut backend = backend::preview(os, for_node.is_some());
     let platform = backend.platform();
     let (plan, lines) = ops::dry_run(&spec, &node, backend.as_mut(), what)?;
     let mut text = String::new();
@@ -250,8 +241,7 @@ pub fn status(store: &Store, args: &Args) -> Outcome {
 /// `vpc mode=leave`: this host's side of `destroy`.
 pub fn leave(store: &Store, args: &Args) -> Outcome {
     let vpc = vpc_name(args)?;
-    let dir = super::boot::boot_dir(None, Platform::host());
-    let boot = vec![(Platform::FreeBsd, dir.clone()), (Platform::Linux, dir)];
+    let boot = vpc_core::boot::dirs();
     let me = store.this_node()?.name;
     let outcome = if store.vpc(&vpc)?.is_none() {
         (ops::Outcome::Unchanged, 0)

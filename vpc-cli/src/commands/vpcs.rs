@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 use vpc_cli::args::Args;
 use vpc_core::model::spec::Spec;
 use vpc_core::ops;
-use vpc_core::plan::Platform;
 use vpc_core::store::Store;
 
 use super::{Outcome, vpc_name};
@@ -87,11 +86,7 @@ pub fn list(store: &Store, args: &Args) -> Outcome {
 
 pub fn remove(store: &Store, args: &Args) -> Outcome {
     let name = vpc_name(args)?;
-    let boot: Vec<_> = [Platform::FreeBsd, Platform::Linux]
-        .into_iter()
-        .map(|p| (p, super::boot::boot_dir(None, Platform::host())))
-        .collect();
-    let outcome = ops::vpc_remove(store, &name, &boot)?;
+    let outcome = ops::vpc_remove(store, &name, &vpc_core::boot::dirs())?;
     Ok(Reply::new(
         format!("VPC {name}: removed\n"),
         json!({ "outcome": outcome, "vpc": name }),
