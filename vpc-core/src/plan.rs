@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::{IfAddr, Mac};
+use crate::model::mesh::vni_of_name;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::spec::Spec;
 
@@ -120,12 +121,7 @@ impl Desired {
     /// Whether `iface` is one of this VPC's tunnels (by name and kind).
     fn owns_tunnel(&self, iface: &Iface) -> bool {
         matches!(iface.kind, IfaceKind::Vxlan(_))
-            && iface
-                .name
-                .strip_prefix("vxlan")
-                .filter(|d| !d.starts_with('0'))
-                .and_then(|d| d.parse::<u64>().ok())
-                .is_some_and(|vni| self.owned_vnis.contains(&vni))
+            && vni_of_name(&iface.name).is_some_and(|vni| self.owned_vnis.contains(&vni))
     }
 }
 
@@ -729,11 +725,7 @@ pub fn teardown(desired: &Desired, observed: &Observed, scope: Scope) -> Plan {
             .iter()
             .filter(|i| desired.owns_tunnel(i))
             .collect();
-        owned.sort_by_key(|i| {
-            i.name
-                .strip_prefix("vxlan")
-                .and_then(|d| d.parse::<u64>().ok())
-        });
+        owned.sort_by_key(|i| vni_of_name(&i.name));
         changes.extend(owned.into_iter().map(|i| Change::Destroy {
             name: i.name.clone(),
         }));

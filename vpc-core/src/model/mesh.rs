@@ -131,6 +131,14 @@ pub fn vxlan_name(vni: u32) -> String {
     format!("vxlan{vni}")
 }
 
+/// The VNI a name of [`vxlan_name`]'s form carries (`vxlan01` is none).
+pub fn vni_of_name(ifname: &str) -> Option<u64> {
+    ifname
+        .strip_prefix("vxlan")
+        .filter(|d| !d.starts_with('0'))
+        .and_then(|d| d.parse().ok())
+}
+
 /// How link addresses are cut from the peer network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkPlan {

@@ -426,11 +426,7 @@ impl Spec {
         if ifname == self.name.as_str() {
             return true;
         }
-        ifname
-            .strip_prefix("vxlan")
-            .filter(|d| !d.starts_with('0'))
-            .and_then(|d| d.parse::<u64>().ok())
-            .is_some_and(|vni| self.vni_range().contains(&vni))
+        mesh::vni_of_name(ifname).is_some_and(|vni| self.vni_range().contains(&vni))
     }
 
     /// Refuses to sit beside `held` (the other VPCs of a node) when its VNI

@@ -97,12 +97,8 @@ impl LinuxKernel {
         pending: &mut Vec<(usize, codec::Mode, RouteNetlinkMessage)>,
         changes: &[Change],
     ) -> Result<()> {
-        let batch: Vec<_> = pending
-            .iter()
-            .map(|(_, mode, m)| (*mode, m.clone()))
-            .collect();
-        let positions: Vec<usize> = pending.iter().map(|(p, _, _)| *p).collect();
-        pending.clear();
+        let (positions, batch): (Vec<usize>, Vec<_>) =
+            pending.drain(..).map(|(p, mode, m)| (p, (mode, m))).unzip();
         if let Some((at, errno)) = self.netlink.batch(batch)? {
             let i = positions[at];
             let why = std::io::Error::from_raw_os_error(errno);
