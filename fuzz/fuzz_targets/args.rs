@@ -13,8 +13,8 @@ use vpc_core::model::addr::{IfAddr, Network};
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::quota::parse_size;
 use vpc_core::model::spec::{OPTION_KEYS, Options, parse_flag, parse_number};
-use vpc_core::ops::MemberSelection;
-use vpc_core::plan::Platform;
+use vpc_core::model::members::MemberSelection;
+use vpc_core::model::platform::Platform;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

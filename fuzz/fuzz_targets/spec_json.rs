@@ -12,7 +12,8 @@ use libfuzzer_sys::fuzz_target;
 use vpc_core::backend::dryrun::DryRun;
 use vpc_core::model::spec::Spec;
 use vpc_core::ops::{self, Preview};
-use vpc_core::plan::{self, Observed, Platform, Scope};
+use vpc_core::plan::{self, Observed, Scope};
+use vpc_core::model::platform::Platform;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use vpc_core::Result;
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
+use vpc_core::model::platform::Platform;
 use vpc_core::model::spec::{Options, Spec};
-use vpc_core::plan::{self, Observed, Platform, Scope};
+use vpc_core::plan::{self, Observed, Scope};
 
 /// Member counts measured.
 const SIZES: [usize; 3] = [11, 100, 1000];

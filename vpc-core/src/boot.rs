@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::model::name::VpcName;
-use crate::plan::Platform;
+use crate::model::platform::Platform;
 
 /// Where boot files go unless told otherwise.
 pub fn default_dir(platform: Platform) -> PathBuf {

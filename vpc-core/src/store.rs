@@ -28,6 +28,31 @@ use crate::model::node::Node;
 use crate::model::quota::Usage;
 use crate::model::spec::Spec;
 
+/// What a mutation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Something new was stored.
+    Created,
+    /// Something stored was changed.
+    Updated,
+    /// The request matched what was stored: nothing was written.
+    Unchanged,
+    /// Something was removed.
+    Removed,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Removed => "removed",
+        })
+    }
+}
+
 /// Format version of `node.json` and `nodes/*.json`.
 pub const STATE_SCHEMA: u32 = 1;
 
@@ -582,14 +607,14 @@ impl Locked<'_> {
 /// Writes `text` to `path` atomically with permissions `mode`, unless it
 /// already holds exactly that. For files outside the state directory (boot
 /// scripts), which are not under the store's lock.
-pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<crate::ops::Outcome> {
+pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<Outcome> {
     use std::os::unix::fs::PermissionsExt;
     let existed = match fs::read(path) {
         Ok(old) if old == text.as_bytes() => {
             let same_mode =
                 fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o7777 == mode);
             if same_mode {
-                return Ok(crate::ops::Outcome::Unchanged);
+                return Ok(Outcome::Unchanged);
             }
             true
         }
@@ -616,9 +641,9 @@ pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<crate::ops::Outc
         io_error(path, "write", &e)
     })?;
     Ok(if existed {
-        crate::ops::Outcome::Updated
+        Outcome::Updated
     } else {
-        crate::ops::Outcome::Created
+        Outcome::Created
     })
 }
 

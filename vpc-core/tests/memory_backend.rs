@@ -12,8 +12,9 @@ use vpc_core::backend::Backend;
 use vpc_core::backend::memory::MemoryKernel;
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
+use vpc_core::model::platform::Platform;
 use vpc_core::model::spec::{Options, Spec};
-use vpc_core::plan::{self, Change, Observed, Platform, Scope};
+use vpc_core::plan::{self, Change, Observed, Scope};
 
 fn node(name: &str, last: u8) -> Node {
     Node::new(

@@ -24,8 +24,9 @@ use vpc_core::model::addr::{Family, IfAddr, Network};
 use vpc_core::model::mesh::{Link, Numbering, VNI_MAX, pairs_of, stable_index};
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
+use vpc_core::model::platform::Platform;
 use vpc_core::model::spec::{Options, Spec};
-use vpc_core::plan::{self, Change, Desired, Observed, Platform, Scope};
+use vpc_core::plan::{self, Change, Desired, Observed, Scope};
 
 type TestResult = Result<(), TestCaseError>;
 

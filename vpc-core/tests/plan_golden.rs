@@ -20,8 +20,9 @@ use serde::Deserialize;
 use vpc_core::backend::Backend;
 use vpc_core::backend::memory::MemoryKernel;
 use vpc_core::model::name::NodeName;
+use vpc_core::model::platform::Platform;
 use vpc_core::model::spec::Spec;
-use vpc_core::plan::{self, Observed, Plan, Platform, Scope};
+use vpc_core::plan::{self, Observed, Plan, Scope};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

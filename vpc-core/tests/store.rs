@@ -22,10 +22,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::Value;
 use vpc_core::model::addr::IfAddr;
+use vpc_core::model::members::MemberSelection;
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
 use vpc_core::model::spec::{Options, Spec};
-use vpc_core::ops::{self, MemberSelection, Outcome};
+use vpc_core::ops::{self};
+use vpc_core::store::Outcome;
 use vpc_core::store::{Identity, NodeRecord, STATE_SCHEMA, Store};
 use vpc_core::{Error, ErrorKind};
 

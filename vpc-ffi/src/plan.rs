@@ -5,8 +5,9 @@ use std::ffi::c_char;
 
 use vpc_core::backend::dryrun::DryRun;
 use vpc_core::model::name::NodeName;
+use vpc_core::model::platform::Platform;
 use vpc_core::ops::{self, Preview};
-use vpc_core::plan::{Observed, Platform, Scope};
+use vpc_core::plan::{Observed, Scope};
 
 use crate::boundary;
 use crate::error::vpc_error;

@@ -4,9 +4,10 @@ use std::ffi::c_char;
 
 use vpc_core::Error;
 use vpc_core::model::addr::Family;
+use vpc_core::model::members::MemberSelection;
 use vpc_core::model::mtu;
 use vpc_core::model::spec::{Options, Spec};
-use vpc_core::ops::{self, MemberSelection};
+use vpc_core::ops::{self};
 
 use crate::boundary::{self, Result};
 use crate::error::vpc_error;

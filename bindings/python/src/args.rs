@@ -8,11 +8,12 @@ use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use serde::Serialize;
 use vpc_core::Error;
 use vpc_core::model::addr::Family;
+use vpc_core::model::members::MemberSelection;
 use vpc_core::model::name::{NodeName, VpcName};
+use vpc_core::model::platform::Platform;
 use vpc_core::model::quota;
 use vpc_core::model::spec::{OPTION_KEYS, Options};
-use vpc_core::ops::MemberSelection;
-use vpc_core::plan::{Platform, Scope};
+use vpc_core::plan::Scope;
 
 use crate::errors::OrRaise;
 

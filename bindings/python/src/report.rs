@@ -3,7 +3,8 @@
 use pyo3::prelude::*;
 use vpc_core::backend::dryrun;
 use vpc_core::model::name::{NodeName, VpcName};
-use vpc_core::plan::{self, Change, Platform};
+use vpc_core::model::platform::Platform;
+use vpc_core::plan::{self, Change};
 
 use crate::args;
 

@@ -9,9 +9,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use vpc_core::backend::{self, Backend};
 use vpc_core::model::addr::IfAddr;
+use vpc_core::model::members::MemberSelection;
 use vpc_core::model::name::VpcName;
 use vpc_core::model::quota::Usage as CoreUsage;
-use vpc_core::ops::MemberSelection;
 use vpc_core::plan::{self as core_plan};
 use vpc_core::{boot, ops, store};
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 use vpc_cli::args::Args;
-use vpc_core::plan::Platform;
+use vpc_core::model::platform::Platform;
 use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind, boot, ops};
 

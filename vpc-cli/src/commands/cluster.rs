@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::json;
 use vpc_cli::args::{Args, Usage};
 use vpc_core::cluster::{self, AddNode, NodeResult, keys, ssh::Timeouts};
+use vpc_core::model::platform::Platform;
 use vpc_core::model::spec::parse_number;
-use vpc_core::plan::Platform;
 use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind};
 

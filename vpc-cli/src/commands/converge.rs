@@ -7,10 +7,11 @@ use vpc_cli::args::{Args, Usage as UsageError};
 use vpc_core::backend;
 use vpc_core::model::addr::IfAddr;
 use vpc_core::model::name::IFNAME_MAX;
+use vpc_core::model::platform::Platform;
 use vpc_core::model::quota::{Usage, parse_size};
 use vpc_core::model::spec::parse_number;
 use vpc_core::ops::{self, Preview};
-use vpc_core::plan::{Plan, Platform, Scope};
+use vpc_core::plan::{Plan, Scope};
 use vpc_core::store::Store;
 
 use super::{Outcome, node_name, vpc_name};
@@ -244,7 +245,7 @@ pub fn leave(store: &Store, args: &Args) -> Outcome {
     let boot = vpc_core::boot::dirs();
     let me = store.this_node()?.name;
     let outcome = if store.vpc(&vpc)?.is_none() {
-        (ops::Outcome::Unchanged, 0)
+        (vpc_core::store::Outcome::Unchanged, 0)
     } else {
         let mut kernel = backend::host()?;
         let (o, plan) = ops::leave(store, &vpc, kernel.as_mut(), &boot)?;

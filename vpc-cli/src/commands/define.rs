@@ -2,8 +2,9 @@
 
 use serde_json::json;
 use vpc_cli::args::{Args, Usage};
+use vpc_core::model::members::MemberSelection;
 use vpc_core::model::spec::Options;
-use vpc_core::ops::{self, MemberSelection};
+use vpc_core::ops::{self};
 use vpc_core::store::Store;
 
 use super::{Outcome, vpc_name};

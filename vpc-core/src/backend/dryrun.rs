@@ -7,7 +7,8 @@ use std::net::IpAddr;
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::model::addr::Family;
-use crate::plan::{Change, Observed, Platform};
+use crate::model::platform::Platform;
+use crate::plan::{Change, Observed};
 
 /// Renders instead of applying. `observe` answers with the state it was
 /// given (an empty node by default).

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::IFNAME_MAX;
-use crate::plan::{Change, Iface, IfaceKind, Observed, Platform, VxlanConf};
+use crate::model::platform::Platform;
+use crate::plan::{Change, Iface, IfaceKind, Observed, VxlanConf};
 
 /// The in-memory kernel.
 #[derive(Debug, Clone)]

@@ -9,7 +9,8 @@ pub mod linux;
 pub mod memory;
 
 use crate::error::Result;
-use crate::plan::{Change, Observed, Platform};
+use crate::model::platform::Platform;
+use crate::plan::{Change, Observed};
 
 /// A kernel the planner can read and change.
 pub trait Backend {

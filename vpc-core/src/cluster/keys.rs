@@ -10,7 +10,7 @@ use base64ct::{Base64Unpadded, Encoding};
 use ssh_key::{Algorithm, LineEnding, PrivateKey};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::Outcome;
+use crate::store::Outcome;
 use crate::store::{self, Store};
 
 /// The paths of this host's key pair.

@@ -21,8 +21,10 @@ use self::ssh::{Auth, Connection, Timeouts};
 use crate::backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::{NodeName, VpcName};
-use crate::ops::{self, Outcome};
-use crate::plan::{Platform, Scope};
+use crate::model::platform::Platform;
+use crate::ops::{self};
+use crate::plan::Scope;
+use crate::store::Outcome;
 use crate::store::{NodeRecord, Store};
 
 /// What `node mode=add` asks for.

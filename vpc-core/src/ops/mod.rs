@@ -1,0 +1,15 @@
+//! Local operations: each reads the store, applies a pure model function
+//! and commits the result under the store's lock. The CLI, the C ABI and
+//! the Python module all call these, so they answer alike.
+//!
+//! - [`state`]: operations on the state directory alone.
+//! - [`kernel`]: operations that read or change this host's kernel.
+
+pub mod kernel;
+pub mod state;
+
+pub use kernel::{Preview, attach, converge, detach, dry_run, leave, status, teardown};
+pub use state::{
+    add_member, define_vpc, init_rc, node_add_offline, node_init, node_remove, receive,
+    remove_member, set_bridge_addrs, vpc_init, vpc_remove,
+};

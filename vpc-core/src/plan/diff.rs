@@ -1,0 +1,537 @@
+//! The changes between desired and observed state, ordered in phases.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::state::{Desired, Iface, IfaceKind, Observed, Tunnel, VxlanConf};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::addr::{IfAddr, Mac};
+use crate::model::mesh::vni_of_name;
+use crate::model::platform::Platform;
+
+/// One change to the kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    /// Remove an interface (a bridge releases its ports).
+    Destroy {
+        /// Interface.
+        name: String,
+    },
+    /// Create the VPC bridge.
+    CreateBridge {
+        /// Interface.
+        name: String,
+        /// MTU.
+        mtu: u32,
+        /// Description.
+        description: String,
+    },
+    /// Create a tunnel.
+    CreateVxlan {
+        /// Interface.
+        name: String,
+        /// VNI.
+        vni: u32,
+        /// Local underlay address.
+        local: IpAddr,
+        /// Remote underlay address.
+        remote: IpAddr,
+        /// UDP port.
+        port: u16,
+        /// MTU.
+        mtu: u32,
+        /// MAC, where the platform wants a fixed one.
+        mac: Option<Mac>,
+        /// Description.
+        description: String,
+    },
+    /// Set an interface's MTU.
+    SetMtu {
+        /// Interface.
+        name: String,
+        /// MTU.
+        mtu: u32,
+    },
+    /// Set an interface's description.
+    SetDescription {
+        /// Interface.
+        name: String,
+        /// Text.
+        text: String,
+    },
+    /// Remove an address.
+    DelAddr {
+        /// Interface.
+        name: String,
+        /// Address.
+        addr: IfAddr,
+    },
+    /// Add an address.
+    AddAddr {
+        /// Interface.
+        name: String,
+        /// Address.
+        addr: IfAddr,
+    },
+    /// Add or replace a permanent neighbour entry.
+    SetNeighbour {
+        /// Interface.
+        name: String,
+        /// The neighbour's address.
+        ip: IpAddr,
+        /// Its MAC.
+        mac: Mac,
+    },
+    /// Make `port` a member of `bridge`.
+    AddPort {
+        /// Bridge.
+        bridge: String,
+        /// Port.
+        port: String,
+        /// Split horizon (`private` / `isolated`): true for tunnels.
+        private: bool,
+    },
+    /// Take `port` out of `bridge`.
+    DelPort {
+        /// Bridge.
+        bridge: String,
+        /// Port.
+        port: String,
+    },
+    /// Mark an existing port split-horizon.
+    SetPrivate {
+        /// Bridge.
+        bridge: String,
+        /// Port.
+        port: String,
+    },
+    /// Bring an interface up.
+    Up {
+        /// Interface.
+        name: String,
+    },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Destroy { name } => write!(f, "destroy {name}"),
+            Change::CreateBridge {
+                name,
+                mtu,
+                description,
+            } => {
+                write!(
+                    f,
+                    "create bridge {name} mtu {mtu} description {description}"
+                )
+            }
+            Change::CreateVxlan {
+                name,
+                vni,
+                local,
+                remote,
+                port,
+                mtu,
+                mac,
+                description,
+            } => {
+                write!(
+                    f,
+                    "create vxlan {name} vni {vni} local {local} remote {remote} port {port} mtu {mtu}"
+                )?;
+                if let Some(mac) = mac {
+                    write!(f, " mac {mac}")?;
+                }
+                write!(f, " description {description}")
+            }
+            Change::SetMtu { name, mtu } => write!(f, "set {name} mtu {mtu}"),
+            Change::SetDescription { name, text } => write!(f, "set {name} description {text}"),
+            Change::DelAddr { name, addr } => write!(f, "delete address {addr} from {name}"),
+            Change::AddAddr { name, addr } => write!(f, "add address {addr} to {name}"),
+            Change::SetNeighbour { name, ip, mac } => {
+                write!(f, "set neighbour {ip} {mac} on {name}")
+            }
+            Change::AddPort {
+                bridge,
+                port,
+                private,
+            } => {
+                let kind = if *private { "private " } else { "" };
+                write!(f, "add {kind}port {port} to {bridge}")
+            }
+            Change::DelPort { bridge, port } => write!(f, "remove port {port} from {bridge}"),
+            Change::SetPrivate { bridge, port } => write!(f, "set port {port} of {bridge} private"),
+            Change::Up { name } => write!(f, "up {name}"),
+        }
+    }
+}
+
+/// Which part of a node's VPC a command converges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Tunnels only (`init_vxlan`); they join the bridge if it exists.
+    Tunnels,
+    /// The bridge only (`init_bridge`); existing tunnels join it.
+    Bridge,
+    /// Both (`apply`).
+    All,
+}
+
+/// Ordered changes, and notes for the user.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// Changes, in the order they must be made.
+    pub changes: Vec<Change>,
+    /// Things the user should know (e.g. a tunnel the bridge waits for).
+    pub warnings: Vec<String>,
+}
+
+/// Changes grouped by phase; the phases run in field order.
+#[derive(Default)]
+struct Phases {
+    destroy: Vec<Change>,
+    create: Vec<Change>,
+    set: Vec<Change>,
+    del_addr: Vec<Change>,
+    add_addr: Vec<Change>,
+    ports: Vec<Change>,
+    up: Vec<Change>,
+    up_bridge: Vec<Change>,
+}
+
+impl Phases {
+    fn into_changes(self) -> Vec<Change> {
+        [
+            self.destroy,
+            self.create,
+            self.set,
+            self.del_addr,
+            self.add_addr,
+            self.ports,
+            self.up,
+            self.up_bridge,
+        ]
+        .concat()
+    }
+}
+
+fn conflict(name: &str, what: &str, found: &IfaceKind) -> Error {
+    let found = match found {
+        IfaceKind::Vxlan(_) => "vxlan".to_owned(),
+        IfaceKind::Bridge => "bridge".to_owned(),
+        IfaceKind::Other(k) => k.clone(),
+    };
+    Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "interface {name} exists as a {found}, not a {what}: it is not this VPC's, \
+             so it is left alone; remove or rename it"
+        ),
+    )
+}
+
+/// Address changes that take `have` to `want`, ignoring the kernel's own
+/// IPv6 link-local addresses.
+fn addr_changes(name: &str, have: &[IfAddr], want: &[IfAddr], p: &mut Phases) {
+    for a in have
+        .iter()
+        .filter(|a| !a.is_link_local() && !want.contains(a))
+    {
+        p.del_addr.push(Change::DelAddr {
+            name: name.to_owned(),
+            addr: *a,
+        });
+    }
+    for a in want.iter().filter(|a| !have.contains(a)) {
+        p.add_addr.push(Change::AddAddr {
+            name: name.to_owned(),
+            addr: *a,
+        });
+    }
+}
+
+/// The changes that take `observed` to `desired` within `scope`.
+pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan> {
+    let by_name: HashMap<&str, &Iface> = observed
+        .ifaces
+        .iter()
+        .map(|i| (i.name.as_str(), i))
+        .collect();
+    let bridge_name = desired.bridge();
+    let bridge = match by_name.get(bridge_name) {
+        Some(i) if i.kind != IfaceKind::Bridge => {
+            return Err(conflict(bridge_name, "bridge", &i.kind));
+        }
+        b => b.copied(),
+    };
+    let mut tunnels: Vec<(&Tunnel, Option<&Iface>)> = Vec::with_capacity(desired.tunnels.len());
+    for t in &desired.tunnels {
+        let have = by_name.get(t.name.as_str()).copied();
+        if let Some(i) = have.filter(|i| !matches!(i.kind, IfaceKind::Vxlan(_))) {
+            return Err(conflict(&t.name, "vxlan", &i.kind));
+        }
+        tunnels.push((t, have));
+    }
+
+    let do_tunnels = scope != Scope::Bridge;
+    let do_bridge = scope != Scope::Tunnels;
+    let bridge_after = do_bridge || bridge.is_some();
+    let mut p = Phases::default();
+    let mut plan = Plan::default();
+
+    if do_tunnels {
+        // A foreign vxlan holding a tunnel's VNI on the same local address
+        // and port would make the kernel refuse the tunnel midway: refuse
+        // the whole plan now instead, before anything changes.
+        for t in &desired.tunnels {
+            let holder = observed.ifaces.iter().find(|i| {
+                !desired.owns_tunnel(i)
+                    && matches!(&i.kind, IfaceKind::Vxlan(c)
+                        if c.vni == t.vni && c.port == t.port && (c.local == Some(t.local) || c.local.is_none()))
+            });
+            if let Some(holder) = holder {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "VNI {} on local address {} port {} is held by {}, which is not this VPC's: \
+                         {} cannot be created; remove {} or choose another vni_base",
+                        t.vni, t.local, t.port, holder.name, t.name, holder.name
+                    ),
+                ));
+            }
+        }
+        let wanted: std::collections::HashSet<&str> =
+            desired.tunnels.iter().map(|t| t.name.as_str()).collect();
+        for i in &observed.ifaces {
+            if desired.owns_tunnel(i) && !wanted.contains(i.name.as_str()) {
+                p.destroy.push(Change::Destroy {
+                    name: i.name.clone(),
+                });
+            }
+        }
+        for (t, have) in &mut tunnels {
+            let conf = VxlanConf {
+                vni: t.vni,
+                local: Some(t.local),
+                remote: Some(t.remote),
+                port: t.port,
+            };
+            let same = have.is_some_and(|i| {
+                i.kind == IfaceKind::Vxlan(conf.clone()) && (t.mac.is_none() || i.mac == t.mac)
+            });
+            if have.is_some() && !same {
+                p.destroy.push(Change::Destroy {
+                    name: t.name.clone(),
+                });
+                *have = None;
+            }
+            tunnel_changes(t, *have, desired, &mut p);
+        }
+    }
+
+    if do_bridge {
+        let name = bridge_name.to_owned();
+        let description = desired.bridge_description();
+        match bridge {
+            None => {
+                p.create.push(Change::CreateBridge {
+                    name: name.clone(),
+                    mtu: desired.mtu,
+                    description,
+                });
+                addr_changes(&name, &[], &desired.bridge_addrs, &mut p);
+                p.up_bridge.push(Change::Up { name });
+            }
+            Some(b) => {
+                let mtu = Change::SetMtu {
+                    name: name.clone(),
+                    mtu: desired.mtu,
+                };
+                if b.mtu != desired.mtu && !p.set.contains(&mtu) {
+                    p.set.push(mtu);
+                }
+                if b.description.as_deref() != Some(description.as_str()) {
+                    p.set.push(Change::SetDescription {
+                        name: name.clone(),
+                        text: description,
+                    });
+                }
+                addr_changes(&name, &b.addrs, &desired.bridge_addrs, &mut p);
+                if !b.up {
+                    p.up_bridge.push(Change::Up { name });
+                }
+            }
+        }
+    }
+
+    if bridge_after {
+        for (t, have) in &tunnels {
+            let exists_after = do_tunnels || have.is_some();
+            if !exists_after {
+                plan.warnings.push(format!(
+                    "{} does not exist yet: run mode=init_vxlan and it joins the bridge",
+                    t.name
+                ));
+                continue;
+            }
+            let port = t.name.clone();
+            let bridge = bridge_name.to_owned();
+            match have {
+                Some(i) if i.master.as_deref() == Some(bridge_name) => {
+                    if !i.private {
+                        p.ports.push(Change::SetPrivate { bridge, port });
+                    }
+                }
+                _ => p.ports.push(Change::AddPort {
+                    bridge,
+                    port,
+                    private: true,
+                }),
+            }
+        }
+    }
+
+    plan.changes = p.into_changes();
+    Ok(plan)
+}
+
+/// Changes for one tunnel, given what exists under its name (`None` when it
+/// is missing or about to be recreated).
+fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, desired: &Desired, p: &mut Phases) {
+    let mtu = desired.mtu;
+    let name = &t.name;
+    let description = t.description();
+    match have {
+        None => p.create.push(Change::CreateVxlan {
+            name: name.clone(),
+            vni: t.vni,
+            local: t.local,
+            remote: t.remote,
+            port: t.port,
+            mtu,
+            mac: t.mac,
+            description,
+        }),
+        Some(i) => {
+            if i.mtu != mtu {
+                // FreeBSD refuses a member's MTU; the bridge's reaches every
+                // member instead.
+                let member = desired.platform == Platform::FreeBsd
+                    && i.master.as_deref() == Some(desired.bridge());
+                let target = if member {
+                    desired.bridge()
+                } else {
+                    name.as_str()
+                };
+                let change = Change::SetMtu {
+                    name: target.to_owned(),
+                    mtu,
+                };
+                if !p.set.contains(&change) {
+                    p.set.push(change);
+                }
+            }
+            if i.description.as_deref() != Some(description.as_str()) {
+                p.set.push(Change::SetDescription {
+                    name: name.clone(),
+                    text: description,
+                });
+            }
+        }
+    }
+    let addrs = have.map(|i| i.addrs.as_slice()).unwrap_or(&[]);
+    let want: &[IfAddr] = if desired.link_addrs {
+        std::slice::from_ref(&t.link_addr)
+    } else {
+        &[]
+    };
+    addr_changes(name, addrs, want, p);
+    if let Some(peer_mac) = t.peer_mac {
+        let ip = t.peer_addr.addr;
+        if !have.is_some_and(|i| i.neighbours.contains(&(ip, peer_mac))) {
+            p.add_addr.push(Change::SetNeighbour {
+                name: name.clone(),
+                ip,
+                mac: peer_mac,
+            });
+        }
+    }
+    if !have.is_some_and(|i| i.up) {
+        p.up.push(Change::Up { name: name.clone() });
+    }
+}
+
+/// The changes that remove this VPC's interfaces from a node: the bridge
+/// first (it releases guest ports), then the tunnels. Foreign interfaces are
+/// never named.
+pub fn teardown(desired: &Desired, observed: &Observed, scope: Scope) -> Plan {
+    let mut changes = Vec::new();
+    if scope != Scope::Tunnels
+        && let Some(b) = observed.get(desired.bridge())
+        && b.kind == IfaceKind::Bridge
+    {
+        changes.push(Change::Destroy {
+            name: b.name.clone(),
+        });
+    }
+    if scope != Scope::Bridge {
+        let mut owned: Vec<&Iface> = observed
+            .ifaces
+            .iter()
+            .filter(|i| desired.owns_tunnel(i))
+            .collect();
+        owned.sort_by_key(|i| vni_of_name(&i.name));
+        changes.extend(owned.into_iter().map(|i| Change::Destroy {
+            name: i.name.clone(),
+        }));
+    }
+    Plan {
+        changes,
+        warnings: Vec::new(),
+    }
+}
+
+/// Checks, before anything is changed, that every tunnel's local underlay
+/// address is on an interface whose MTU carries the VPC MTU plus the VXLAN
+/// overhead.
+pub fn check_underlay(desired: &Desired, observed: &Observed) -> Result<()> {
+    let mut checked: Vec<IpAddr> = Vec::new();
+    for t in &desired.tunnels {
+        if checked.contains(&t.local) {
+            continue;
+        }
+        checked.push(t.local);
+        let carrier = observed
+            .ifaces
+            .iter()
+            .find(|i| i.addrs.iter().any(|a| a.addr == t.local));
+        let Some(carrier) = carrier else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "underlay address {} of this node is on no interface: expected it configured \
+                     (it is this node's address in the spec; see vpc node mode=init)",
+                    t.local
+                ),
+            ));
+        };
+        let need = desired.mtu
+            + crate::model::mtu::overhead(crate::model::addr::Family::of(t.local), desired.vlan);
+        if carrier.mtu < need {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "underlay interface {} (address {}) has MTU {}; the VPC MTU {} needs {need} \
+                     with VXLAN overhead: lower the VPC's mtu= or raise the underlay MTU",
+                    carrier.name, t.local, carrier.mtu, desired.mtu
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! `status`: the kernel against the spec, as findings and per-tunnel health.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::diff::{Change, Scope, plan};
+use super::state::{Desired, IfaceKind, Observed, VxlanConf};
+use crate::error::Result;
+use crate::model::name::{NodeName, VpcName};
+
+/// One tunnel's health as the kernel shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TunnelHealth {
+    /// The far end's node.
+    pub peer: NodeName,
+    /// Interface name.
+    pub interface: String,
+    /// VNI.
+    pub vni: u32,
+    /// The far end's link address (what the probe targets).
+    pub peer_addr: IpAddr,
+    /// The interface exists as a vxlan.
+    pub present: bool,
+    /// Its VNI, addresses and port are the spec's.
+    pub matching: bool,
+    /// Administratively up.
+    pub up: bool,
+    /// Operationally up.
+    pub running: bool,
+    /// Round-trip time of the probe to `peer_addr`, if it answered.
+    pub rtt_ms: Option<f64>,
+}
+
+/// What `status` reports: every difference between the spec and the
+/// kernel, and every tunnel's health.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Health {
+    /// The VPC.
+    pub vpc: VpcName,
+    /// Differences, one sentence each; `apply` repairs exactly these.
+    pub differences: Vec<String>,
+    /// Tunnels, by VNI.
+    pub tunnels: Vec<TunnelHealth>,
+    /// Whether the far ends were probed (they cannot be without link
+    /// addresses).
+    pub probed: bool,
+}
+
+impl Health {
+    /// No difference, and every tunnel present, matching, running and
+    /// answering.
+    pub fn healthy(&self) -> bool {
+        self.differences.is_empty()
+            && self.tunnels.iter().all(|t| {
+                t.present && t.matching && t.up && t.running && (t.rtt_ms.is_some() || !self.probed)
+            })
+    }
+}
+
+/// Compares the kernel with the spec, without probing (`rtt_ms` stays
+/// `None`): the differences are the plan's changes, said as findings.
+pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
+    let plan = plan(desired, observed, Scope::All)?;
+    let wanted = |name: &str| desired.tunnels.iter().find(|t| t.name == name);
+    let mut differences = Vec::new();
+    let mut recreated: Vec<&str> = Vec::new();
+    for c in &plan.changes {
+        let found = |name: &str| observed.get(name);
+        let d = match c {
+            Change::Destroy { name } => match (wanted(name), found(name).map(|i| &i.kind)) {
+                (Some(t), Some(IfaceKind::Vxlan(v))) => {
+                    recreated.push(name);
+                    format!(
+                        "{name} has VNI {} local {} remote {} port {}; expected VNI {} local {} remote {} port {} (or another MAC)",
+                        v.vni,
+                        v.local.map_or("-".to_owned(), |a| a.to_string()),
+                        v.remote.map_or("-".to_owned(), |a| a.to_string()),
+                        v.port,
+                        t.vni,
+                        t.local,
+                        t.remote,
+                        t.port
+                    )
+                }
+                _ => format!("{name} is a tunnel of this VPC that the spec no longer has"),
+            },
+            Change::CreateVxlan { name, .. } if recreated.contains(&name.as_str()) => continue,
+            Change::CreateVxlan { name, remote, .. } => {
+                format!("tunnel {name} to {remote} is missing")
+            }
+            Change::CreateBridge { name, .. } => format!("bridge {name} is missing"),
+            Change::SetMtu { name, mtu } => format!(
+                "{name} has MTU {}, expected {mtu}",
+                found(name).map_or(0, |i| i.mtu)
+            ),
+            Change::SetDescription { name, text } => format!(
+                "{name} has description {:?}, expected {text:?}",
+                found(name)
+                    .and_then(|i| i.description.clone())
+                    .unwrap_or_default()
+            ),
+            Change::AddAddr { name, addr } => format!("{name} lacks address {addr}"),
+            Change::DelAddr { name, addr } => {
+                format!("{name} has address {addr}, which the spec does not")
+            }
+            Change::SetNeighbour { name, ip, mac } => {
+                format!("{name} lacks the permanent neighbour entry {ip} {mac}")
+            }
+            Change::AddPort { bridge, port, .. } => format!("{port} is not a port of {bridge}"),
+            Change::DelPort { bridge, port } => format!("{port} should not be a port of {bridge}"),
+            Change::SetPrivate { bridge, port } => {
+                format!("port {port} of {bridge} is not split-horizon (private / isolated)")
+            }
+            Change::Up { name } => format!("{name} is down"),
+        };
+        // A recreated tunnel's own changes follow from the recreation.
+        if let Some(name) = change_subject(c)
+            && recreated.contains(&name)
+            && !matches!(c, Change::Destroy { .. })
+        {
+            continue;
+        }
+        differences.push(d);
+    }
+    let tunnels = desired
+        .tunnels
+        .iter()
+        .map(|t| {
+            let have = observed.get(&t.name);
+            let conf = VxlanConf {
+                vni: t.vni,
+                local: Some(t.local),
+                remote: Some(t.remote),
+                port: t.port,
+            };
+            TunnelHealth {
+                peer: t.peer.clone(),
+                interface: t.name.clone(),
+                vni: t.vni,
+                peer_addr: t.peer_addr.addr,
+                present: have.is_some_and(|i| matches!(i.kind, IfaceKind::Vxlan(_))),
+                matching: have.is_some_and(|i| i.kind == IfaceKind::Vxlan(conf)),
+                up: have.is_some_and(|i| i.up),
+                running: have.is_some_and(|i| i.running),
+                rtt_ms: None,
+            }
+        })
+        .collect();
+    Ok(Health {
+        vpc: desired.vpc.clone(),
+        differences,
+        tunnels,
+        probed: desired.link_addrs,
+    })
+}
+
+/// The interface a change is about (the port, for port changes).
+fn change_subject(c: &Change) -> Option<&str> {
+    match c {
+        Change::Destroy { name }
+        | Change::CreateBridge { name, .. }
+        | Change::CreateVxlan { name, .. }
+        | Change::SetMtu { name, .. }
+        | Change::SetDescription { name, .. }
+        | Change::DelAddr { name, .. }
+        | Change::AddAddr { name, .. }
+        | Change::SetNeighbour { name, .. }
+        | Change::Up { name } => Some(name),
+        Change::AddPort { port, .. }
+        | Change::DelPort { port, .. }
+        | Change::SetPrivate { port, .. } => Some(port),
+    }
+}

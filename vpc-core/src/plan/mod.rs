@@ -1,0 +1,23 @@
+//! Desired state, observed state, and the pure planner between them.
+//!
+//! `desired(spec, node)` says which interfaces one node must have;
+//! `plan(desired, observed)` lists the ordered changes that get it there.
+//! Both are computed before anything is touched. A converged node plans
+//! nothing, and only interfaces the VPC owns ever appear in a change.
+//!
+//! - [`state`]: the desired and observed state types, and [`desired`].
+//! - [`diff`]: the ordered changes between them ([`plan`], [`teardown`]).
+//! - [`guest`]: attaching and detaching guest ports.
+//! - [`health`]: `status`'s findings, derived from the plan.
+
+pub mod diff;
+pub mod guest;
+pub mod health;
+pub mod state;
+
+pub use diff::{Change, Plan, Scope, check_underlay, plan, teardown};
+pub use guest::{attach, detach};
+pub use health::{Health, TunnelHealth, health};
+pub use state::{Desired, Iface, IfaceKind, Observed, Tunnel, VxlanConf, desired};
+// TEMPORARY while branches merge: Platform moved to model::platform.
+pub use crate::model::platform::Platform;
