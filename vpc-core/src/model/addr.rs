@@ -1,11 +1,17 @@
-//! Addresses: networks with real 32/128-bit arithmetic, interface
-//! addresses and MAC addresses. IPv4 and IPv6 share one code path: an
-//! address is a `u128` with a family that says how many bits count.
+//! Addresses: networks and interface addresses (on the `ipnetwork`
+//! crate, with stricter parsing on top) and MAC addresses.
+//!
+//! `ipnetwork` parses, masks and compares; this module adds what the
+//! plan needs beyond it: a network with host bits set is refused instead
+//! of kept, errors name the key and the value, only `ADDRESS/LENGTH` is
+//! read (no netmask form, no bare address), and the link blocks are
+//! counted and cut with 128-bit arithmetic that is exact at `/0`.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
+use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -36,14 +42,6 @@ impl Family {
             IpAddr::V6(_) => Family::V6,
         }
     }
-
-    fn to_ip(self, value: u128) -> IpAddr {
-        match self {
-            // The value is below 2^32 for IPv4 by construction.
-            Family::V4 => IpAddr::V4(Ipv4Addr::from(value as u32)),
-            Family::V6 => IpAddr::V6(Ipv6Addr::from(value)),
-        }
-    }
 }
 
 impl fmt::Display for Family {
@@ -55,26 +53,20 @@ impl fmt::Display for Family {
     }
 }
 
-fn to_u128(addr: IpAddr) -> u128 {
-    match addr {
-        IpAddr::V4(a) => u128::from(u32::from(a)),
-        IpAddr::V6(a) => u128::from(a),
-    }
-}
-
 /// `2^n` for `n` up to 128, saturating at `u128::MAX` (a count that large
 /// never limits anything).
 fn pow2(n: u8) -> u128 {
     1u128.checked_shl(u32::from(n)).unwrap_or(u128::MAX)
 }
 
-/// The mask of the low `n` bits (all bits for `n` ≥ 128).
-fn low_bits(n: u8) -> u128 {
-    1u128.checked_shl(u32::from(n)).map_or(u128::MAX, |v| v - 1)
-}
-
-/// Splits `text` at '/' into an address and a prefix length valid for it.
-fn parse_addr_prefix(text: &str, what: &str) -> Result<(IpAddr, u8)> {
+/// Reads `text` as `ADDRESS/PREFIX`; `what` names the key in errors.
+///
+/// Not `IpNetwork::from_str`: it also takes a bare address (as a host
+/// route) and an IPv4 netmask after the '/', and its one error variant
+/// cannot say which half was wrong. Both halves are read here as it
+/// reads them (the standard address parser, a decimal `u8`) and
+/// `IpNetwork::new` checks the length against the family.
+fn parse_cidr(text: &str, what: &str) -> Result<IpNetwork> {
     let bad = |why: &str| Error::invalid(format!("{what} {text:?} is not valid: {why}"));
     let (addr, prefix) = text
         .split_once('/')
@@ -82,88 +74,124 @@ fn parse_addr_prefix(text: &str, what: &str) -> Result<(IpAddr, u8)> {
     let addr: IpAddr = addr
         .parse()
         .map_err(|_| bad("expected an IPv4 or IPv6 address"))?;
-    let bits = Family::of(addr).bits();
-    let prefix: u8 = prefix
+    prefix
         .parse()
         .ok()
-        .filter(|p| *p <= bits)
-        .ok_or_else(|| bad(&format!("expected a prefix length from 0 to {bits}")))?;
-    Ok((addr, prefix))
+        .and_then(|p| IpNetwork::new(addr, p).ok())
+        .ok_or_else(|| {
+            let bits = Family::of(addr).bits();
+            bad(&format!("expected a prefix length from 0 to {bits}"))
+        })
+}
+
+/// Whether two networks share an address: `ipnetwork` compares within
+/// one family only, and different families share none.
+fn ip_networks_overlap(a: IpNetwork, b: IpNetwork) -> bool {
+    match (a, b) {
+        (IpNetwork::V4(a), IpNetwork::V4(b)) => a.overlaps(b),
+        (IpNetwork::V6(a), IpNetwork::V6(b)) => a.overlaps(b),
+        (IpNetwork::V4(_), IpNetwork::V6(_)) | (IpNetwork::V6(_), IpNetwork::V4(_)) => false,
+    }
 }
 
 /// A network in CIDR form, with no host bits set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Network {
-    family: Family,
-    base: u128,
-    prefix: u8,
-}
+pub struct Network(IpNetwork);
 
 impl Network {
     /// Parses `10.100.0.0/24` or `2001:db8::/64`; host bits are an error
     /// (naming the network meant), not silently dropped.
     pub fn parse(text: &str) -> Result<Network> {
-        let (addr, prefix) = parse_addr_prefix(text, "peer_network")?;
-        let family = Family::of(addr);
-        let value = to_u128(addr);
-        let host_bits = low_bits(family.bits() - prefix);
-        if value & host_bits != 0 {
-            let net = Network {
-                family,
-                base: value & !host_bits,
-                prefix,
-            };
+        let net = parse_cidr(text, "peer_network")?;
+        if net.network() != net.ip() {
+            let meant = Network::masked(net);
             return Err(Error::invalid(format!(
-                "peer_network {text:?} has host bits set: expected the network address, {net}"
+                "peer_network {text:?} has host bits set: expected the network address, {meant}"
             )));
         }
-        Ok(Network {
-            family,
-            base: value,
-            prefix,
-        })
+        Ok(Network(net))
+    }
+
+    /// The network `net` lies in: its address with the host bits cleared.
+    fn masked(net: IpNetwork) -> Network {
+        // The prefix came from `net`, so it suits the family.
+        Network(IpNetwork::new(net.network(), net.prefix()).unwrap_or(net))
     }
 
     /// IPv4 or IPv6.
     pub fn family(&self) -> Family {
-        self.family
+        Family::of(self.0.ip())
     }
 
     /// Prefix length.
     pub fn prefix(&self) -> u8 {
-        self.prefix
+        self.0.prefix()
+    }
+
+    /// The network address (the lowest address).
+    pub fn address(&self) -> IpAddr {
+        self.0.network()
+    }
+
+    /// The netmask (`255.255.255.0` for a /24).
+    pub fn netmask(&self) -> IpAddr {
+        self.0.mask()
+    }
+
+    /// The highest address (the IPv4 broadcast address).
+    pub fn broadcast(&self) -> IpAddr {
+        self.0.broadcast()
+    }
+
+    /// Whether `addr` lies in the network (never for the other family).
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        self.0.contains(addr)
+    }
+
+    /// Whether the two networks share an address (never across
+    /// families).
+    pub fn overlaps(&self, other: &Network) -> bool {
+        ip_networks_overlap(self.0, other.0)
     }
 
     /// How many blocks of `/block_prefix` fit (0 if the block is larger
     /// than the network).
+    ///
+    /// Not from `ipnetwork`'s `size()`: it saturates a /0 to 2^32 − 1
+    /// (2^128 − 1) addresses, one short, so a quotient of sizes would be
+    /// wrong there; the count is a power of two of the prefix difference.
     pub fn blocks(&self, block_prefix: u8) -> u128 {
-        match block_prefix.checked_sub(self.prefix) {
+        match block_prefix.checked_sub(self.prefix()) {
             Some(n) => pow2(n),
             None => 0,
         }
     }
 
-    /// Whether the two networks share an address.
-    pub fn overlaps(&self, other: &Network) -> bool {
-        if self.family != other.family {
-            return false;
-        }
-        let prefix = self.prefix.min(other.prefix);
-        let mask = !low_bits(self.family.bits() - prefix);
-        self.base & mask == other.base & mask
-    }
-
     /// The address `offset` places after the network address. The caller
     /// has checked that `offset` lies inside the network.
+    ///
+    /// Not `ipnetwork`'s `nth()`: it bounds `offset` by the same
+    /// saturated `size()`, so it would refuse the last address of
+    /// `0.0.0.0/0`.
     pub fn nth(&self, offset: u128) -> IpAddr {
-        self.family.to_ip(self.base + offset)
+        match self.0.network() {
+            // The sum is below 2^32 for IPv4 by the caller's check.
+            IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from((u128::from(u32::from(a)) + offset) as u32)),
+            IpAddr::V6(a) => IpAddr::V6(Ipv6Addr::from(u128::from(a) + offset)),
+        }
+    }
+}
+
+impl From<Network> for IpNetwork {
+    fn from(n: Network) -> IpNetwork {
+        n.0
     }
 }
 
 impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.family.to_ip(self.base), self.prefix)
+        self.0.fmt(f)
     }
 }
 
@@ -201,14 +229,17 @@ pub struct IfAddr {
 impl IfAddr {
     /// Parses `ADDRESS/PREFIX`; `what` names the key in errors.
     pub fn parse(text: &str, what: &str) -> Result<IfAddr> {
-        let (addr, prefix) = parse_addr_prefix(text, what)?;
-        Ok(IfAddr { addr, prefix })
+        let net = parse_cidr(text, what)?;
+        Ok(IfAddr {
+            addr: net.ip(),
+            prefix: net.prefix(),
+        })
     }
 
     /// IPv6 link-local (fe80::/10): the kernel's own, never planned.
     pub fn is_link_local(&self) -> bool {
         match self.addr {
-            IpAddr::V6(a) => a.segments()[0] & 0xffc0 == 0xfe80,
+            IpAddr::V6(a) => a.is_unicast_link_local(),
             IpAddr::V4(_) => false,
         }
     }
@@ -216,6 +247,31 @@ impl IfAddr {
     /// IPv4 or IPv6.
     pub fn family(&self) -> Family {
         Family::of(self.addr)
+    }
+
+    /// The address and prefix as an `ipnetwork` value. The fields are
+    /// public, so a prefix past the family's width can only be a
+    /// hand-made value; it counts as the host's own /32 or /128.
+    fn ip_network(&self) -> IpNetwork {
+        let prefix = self.prefix.min(self.family().bits());
+        IpNetwork::new(self.addr, prefix).unwrap_or(IpNetwork::from(self.addr))
+    }
+
+    /// The subnet the address is on (`10.100.0.0/30` for `10.100.0.1/30`).
+    pub fn subnet(&self) -> Network {
+        Network::masked(self.ip_network())
+    }
+
+    /// Whether `addr` is on this address's subnet (never for the other
+    /// family).
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        self.ip_network().contains(addr)
+    }
+
+    /// Whether the two addresses' subnets share an address (never across
+    /// families).
+    pub fn overlaps(&self, other: &IfAddr) -> bool {
+        ip_networks_overlap(self.ip_network(), other.ip_network())
     }
 }
 
@@ -298,6 +354,9 @@ impl From<Mac> for String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::FileFailurePersistence;
+
     use super::*;
 
     #[test]
@@ -364,6 +423,128 @@ mod tests {
     }
 
     #[test]
+    fn network_errors_keep_their_wording() {
+        let cases = [
+            (
+                "10.100.0.0",
+                "peer_network \"10.100.0.0\" is not valid: \
+                 expected ADDRESS/PREFIX, e.g. 10.100.0.0/24",
+            ),
+            (
+                "x/24",
+                "peer_network \"x/24\" is not valid: expected an IPv4 or IPv6 address",
+            ),
+            (
+                "10.100.0.0/33",
+                "peer_network \"10.100.0.0/33\" is not valid: \
+                 expected a prefix length from 0 to 32",
+            ),
+            (
+                "2001:db8::/129",
+                "peer_network \"2001:db8::/129\" is not valid: \
+                 expected a prefix length from 0 to 128",
+            ),
+            (
+                "10.100.0.77/24",
+                "peer_network \"10.100.0.77/24\" has host bits set: \
+                 expected the network address, 10.100.0.0/24",
+            ),
+            (
+                "2001:db8::1/0",
+                "peer_network \"2001:db8::1/0\" has host bits set: \
+                 expected the network address, ::/0",
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(Network::parse(text).unwrap_err().message(), message);
+        }
+        assert_eq!(
+            IfAddr::parse("10.0.0.1", "bridge_ips")
+                .unwrap_err()
+                .message(),
+            "bridge_ips \"10.0.0.1\" is not valid: expected ADDRESS/PREFIX, e.g. 10.100.0.0/24"
+        );
+    }
+
+    /// What `ipnetwork`'s own parser takes and ours does not.
+    #[test]
+    fn parsing_stays_strict() {
+        for bad in [
+            "10.100.0.0/255.255.255.0",
+            "010.100.0.0/24",
+            "10.100.0.0/24/1",
+            "10.100.0.0/ 24",
+            " 10.100.0.0/24",
+            "10.100.0.0/",
+            "10.100/16",
+            "[2001:db8::]/64",
+            "2001:db8::/ffff::",
+        ] {
+            assert!(Network::parse(bad).is_err(), "{bad} accepted");
+            assert!(IfAddr::parse(bad, "a").is_err(), "{bad} accepted");
+        }
+        let a = IfAddr::parse("10.100.0.77/24", "a").unwrap();
+        assert_eq!(a.to_string(), "10.100.0.77/24");
+        assert_eq!(a.subnet().to_string(), "10.100.0.0/24");
+    }
+
+    #[test]
+    fn network_masks_and_bounds() {
+        let n = Network::parse("10.100.0.0/24").unwrap();
+        assert_eq!(n.address().to_string(), "10.100.0.0");
+        assert_eq!(n.netmask().to_string(), "255.255.255.0");
+        assert_eq!(n.broadcast().to_string(), "10.100.0.255");
+        let v6 = Network::parse("2001:db8::/64").unwrap();
+        assert_eq!(v6.netmask().to_string(), "ffff:ffff:ffff:ffff::");
+        assert_eq!(v6.broadcast().to_string(), "2001:db8::ffff:ffff:ffff:ffff");
+        let all4 = Network::parse("0.0.0.0/0").unwrap();
+        assert_eq!(all4.nth((1 << 32) - 1).to_string(), "255.255.255.255");
+        assert_eq!(all4.broadcast().to_string(), "255.255.255.255");
+        let all6 = Network::parse("::/0").unwrap();
+        assert_eq!(all6.nth(u128::MAX), IpAddr::V6(Ipv6Addr::from(u128::MAX)));
+        assert_eq!(IpNetwork::from(n).to_string(), "10.100.0.0/24");
+    }
+
+    #[test]
+    fn containment_and_overlap() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let n = Network::parse("10.100.0.0/24").unwrap();
+        assert!(n.contains(ip("10.100.0.0")));
+        assert!(n.contains(ip("10.100.0.255")));
+        assert!(!n.contains(ip("10.100.1.0")));
+        assert!(!n.contains(ip("::a64:0")));
+        assert!(
+            Network::parse("0.0.0.0/0")
+                .unwrap()
+                .contains(ip("255.255.255.255"))
+        );
+        assert!(!Network::parse("::/0").unwrap().contains(ip("10.100.0.1")));
+        assert!(
+            !Network::parse("0.0.0.0/0")
+                .unwrap()
+                .overlaps(&Network::parse("::/0").unwrap())
+        );
+
+        let a = IfAddr::parse("10.100.0.1/30", "a").unwrap();
+        assert_eq!(a.subnet(), Network::parse("10.100.0.0/30").unwrap());
+        assert!(a.contains(ip("10.100.0.3")));
+        assert!(!a.contains(ip("10.100.0.4")));
+        assert!(a.overlaps(&IfAddr::parse("10.100.0.2/31", "a").unwrap()));
+        assert!(a.overlaps(&IfAddr::parse("10.9.9.9/8", "a").unwrap()));
+        assert!(!a.overlaps(&IfAddr::parse("10.100.0.5/30", "a").unwrap()));
+        assert!(!a.overlaps(&IfAddr::parse("::1/0", "a").unwrap()));
+        assert!(n.overlaps(&a.subnet()));
+        assert!(!n.overlaps(&IfAddr::parse("10.100.1.1/24", "a").unwrap().subnet()));
+        // A hand-made prefix past the width is the host alone.
+        let wide = IfAddr {
+            addr: ip("10.100.0.1"),
+            prefix: 40,
+        };
+        assert_eq!(wide.subnet().to_string(), "10.100.0.1/32");
+        assert!(n.overlaps(&wide.subnet()));
+    }
+
+    #[test]
     fn link_local_is_recognised() {
         assert!(IfAddr::parse("fe80::1/64", "a").unwrap().is_link_local());
         assert!(
@@ -371,5 +552,132 @@ mod tests {
                 .unwrap()
                 .is_link_local()
         );
+    }
+
+    fn value(a: IpAddr) -> u128 {
+        match a {
+            IpAddr::V4(a) => u128::from(u32::from(a)),
+            IpAddr::V6(a) => u128::from(a),
+        }
+    }
+
+    /// Any network of either family: an address of that family with a
+    /// prefix valid for it, host bits cleared.
+    fn arb_network() -> impl Strategy<Value = Network> {
+        let v4 = (any::<u32>(), 0..=32u8).prop_map(|(a, p)| (IpAddr::V4(Ipv4Addr::from(a)), p));
+        let v6 = (any::<u128>(), 0..=128u8).prop_map(|(a, p)| (IpAddr::V6(Ipv6Addr::from(a)), p));
+        prop_oneof![v4, v6].prop_map(|(addr, prefix)| IfAddr { addr, prefix }.subnet())
+    }
+
+    /// A network in `family`, often inside or around `near` so that the
+    /// interesting cases (nested, equal, adjacent) come up.
+    fn arb_network_pair() -> impl Strategy<Value = (Network, Network)> {
+        (arb_network(), any::<u128>(), any::<u8>(), any::<bool>()).prop_map(
+            |(a, noise, prefix, near)| {
+                let family = a.family();
+                let prefix = prefix % (family.bits() + 1);
+                // Near: flip only bits below `prefix`, so that b often
+                // lies in or around a.
+                let raw = if near {
+                    let keep = u32::from(128 - family.bits() + prefix);
+                    value(a.address()) ^ noise.checked_shr(keep).unwrap_or(0)
+                } else {
+                    noise
+                };
+                let addr = match family {
+                    Family::V4 => IpAddr::V4(Ipv4Addr::from(raw as u32)),
+                    Family::V6 => IpAddr::V6(Ipv6Addr::from(raw)),
+                };
+                (a, IfAddr { addr, prefix }.subnet())
+            },
+        )
+    }
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 2048,
+            failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn overlap_is_symmetric_and_reflexive(a in arb_network(), b in arb_network()) {
+            prop_assert_eq!(a.overlaps(&b), b.overlaps(&a));
+            prop_assert!(a.overlaps(&a));
+            if a.family() != b.family() {
+                prop_assert!(!a.overlaps(&b));
+            }
+        }
+
+        /// Against the prefix comparison: two CIDR blocks overlap exactly
+        /// when they agree on the shorter prefix.
+        #[test]
+        fn overlap_agrees_with_the_shorter_prefix((a, b) in arb_network_pair()) {
+            let shift = u32::from(a.family().bits() - a.prefix().min(b.prefix()));
+            // A shift of 128 (a /0 of IPv6) leaves nothing to compare.
+            let high = |n: Network| value(n.address()).checked_shr(shift);
+            let same = high(a) == high(b);
+            prop_assert_eq!(a.overlaps(&b), same);
+            prop_assert_eq!(a.overlaps(&b), b.overlaps(&a));
+        }
+
+        #[test]
+        fn containment_implies_overlap((a, b) in arb_network_pair(), host in any::<u128>()) {
+            if a.contains(b.address()) && a.contains(b.broadcast()) {
+                prop_assert!(a.overlaps(&b));
+            }
+            let x = a.nth(host & (a.blocks(a.family().bits()) - 1));
+            prop_assert!(a.contains(x));
+            let single = IfAddr { addr: x, prefix: a.family().bits() }.subnet();
+            prop_assert!(a.overlaps(&single));
+            let on_link = IfAddr { addr: x, prefix: a.prefix() };
+            prop_assert_eq!(on_link.subnet(), a);
+            prop_assert!(on_link.contains(a.address()) && on_link.overlaps(&on_link));
+        }
+
+        /// Distinct blocks cut from one network stay inside it and apart.
+        #[test]
+        fn disjoint_blocks_do_not_overlap(
+            n in arb_network(),
+            extra in 0..=128u8,
+            i in any::<u128>(),
+            j in any::<u128>(),
+        ) {
+            let bits = n.family().bits();
+            let block = n.prefix() + extra.min(bits - n.prefix());
+            let count = n.blocks(block);
+            prop_assume!(count >= 2);
+            let (i, j) = (i % count, j % count);
+            prop_assume!(i != j);
+            let size = 1u128 << (bits - block);
+            let cut = |k: u128| IfAddr { addr: n.nth(k * size), prefix: block }.subnet();
+            let (x, y) = (cut(i), cut(j));
+            prop_assert_eq!(x.address(), n.nth(i * size));
+            prop_assert!(!x.overlaps(&y), "{} overlaps {}", x, y);
+            prop_assert!(!y.overlaps(&x), "{} overlaps {}", y, x);
+            for b in [x, y] {
+                prop_assert!(n.contains(b.address()) && n.contains(b.broadcast()));
+                prop_assert!(n.overlaps(&b) && b.overlaps(&n));
+            }
+        }
+
+        /// Printing and parsing again gives the same value; an address
+        /// with host bits is refused as a network, naming its subnet.
+        #[test]
+        fn text_round_trips(n in arb_network(), host in any::<u128>()) {
+            prop_assert_eq!(Network::parse(&n.to_string()).unwrap(), n);
+            let x = n.nth(host & (n.blocks(n.family().bits()) - 1));
+            let a = IfAddr { addr: x, prefix: n.prefix() };
+            prop_assert_eq!(IfAddr::parse(&a.to_string(), "a").unwrap(), a);
+            if x != n.address() {
+                let e = Network::parse(&a.to_string()).unwrap_err();
+                prop_assert!(e.message().contains("host bits"), "{}", e);
+                prop_assert!(e.message().ends_with(&format!(", {n}")), "{}", e);
+            }
+        }
     }
 }
