@@ -1,4 +1,5 @@
-//! The argument parser, as a library for the fuzzer (`fuzz/`); the `vpc`
-//! binary uses it from here too.
+//! The argument parser and the table of modes, as a library for the
+//! fuzzer (`fuzz/`); the `vpc` binary uses them from here too.
 
 pub mod args;
+pub mod modes;

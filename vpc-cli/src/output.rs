@@ -1,17 +1,24 @@
 //! The only module that writes to stdout and stderr. A command produces a
-//! [`Reply`] (its text and its JSON); this module prints one of them.
+//! [`Reply`] (its text and its JSON document); this module prints one of
+//! them.
+
+#![allow(
+    clippy::disallowed_macros,
+    reason = "the one module that prints; the lint keeps print macros out of the others"
+)]
 
 use std::io::Write;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// What a command has to say, in both forms.
 #[derive(Debug)]
 pub struct Reply {
     /// Human text, printed as is (ends with a newline when not empty).
     pub text: String,
-    /// The same as one JSON document.
-    pub json: Value,
+    /// The same as one JSON document (a core report, as `report::to_json`
+    /// writes it).
+    pub json: String,
     /// Notes for the user, on stderr in both modes.
     pub warnings: Vec<String>,
     /// Exit status: 0, or 1 for a report of trouble (such as `status`
@@ -20,14 +27,14 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// A reply with no warnings.
-    pub fn new(text: String, json: Value) -> Reply {
-        Reply {
+    /// A reply with no warnings: `text`, and `report` as JSON.
+    pub fn new(text: String, report: &impl Serialize) -> vpc_core::Result<Reply> {
+        Ok(Reply {
             text,
-            json,
+            json: vpc_core::report::to_json(report)?,
             warnings: Vec::new(),
             exit: 0,
-        }
+        })
     }
 }
 
@@ -40,14 +47,22 @@ pub fn print(reply: &Reply, json: bool) {
     let mut out = std::io::stdout().lock();
     // A closed stdout (e.g. `| head`) is not worth a second error.
     let _ = if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&reply.json).unwrap_or_default()
-        )
+        writeln!(out, "{}", reply.json)
     } else {
         out.write_all(reply.text.as_bytes())
     };
+}
+
+/// An error as JSON: `{"error": {"kind", "message"}}`.
+#[derive(Serialize)]
+struct ErrorDoc<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    kind: &'a str,
+    message: &'a str,
 }
 
 /// Prints an error: the message on stderr, and with `json` also
@@ -59,11 +74,13 @@ pub fn error(kind: &str, message: &str, hint: Option<&str>, json: bool) {
         let _ = writeln!(err, "{hint}");
     }
     if json {
-        let doc = json!({ "error": { "kind": kind, "message": message } });
+        let doc = ErrorDoc {
+            error: ErrorBody { kind, message },
+        };
         let _ = writeln!(
             std::io::stdout().lock(),
             "{}",
-            serde_json::to_string_pretty(&doc).unwrap_or_default()
+            vpc_core::report::to_json(&doc).unwrap_or_default()
         );
     }
 }

@@ -32,6 +32,8 @@ pub mod model;
 pub mod ops;
 pub mod plan;
 pub mod probe;
+pub mod report;
+pub mod request;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

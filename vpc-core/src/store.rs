@@ -42,16 +42,12 @@ pub enum Outcome {
     Removed,
 }
 
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Outcome::Created => "created",
-            Outcome::Updated => "updated",
-            Outcome::Unchanged => "unchanged",
-            Outcome::Removed => "removed",
-        })
-    }
-}
+crate::model::words!(Outcome, "outcome", {
+    Created => "created",
+    Updated => "updated",
+    Unchanged => "unchanged",
+    Removed => "removed",
+}, display);
 
 /// Format version of `node.json` and `nodes/*.json`.
 pub const STATE_SCHEMA: u32 = 1;

@@ -1,22 +1,20 @@
-//! One module per command family; [`run`] dispatches on the mode.
+//! One module per command family; [`run`] dispatches on the mode's id.
+//! Each command reads its core request, calls the core's operation and
+//! renders the report as text; the JSON is the report itself.
 
 mod boot;
 #[cfg(feature = "ssh")]
 mod cluster;
 mod converge;
 mod define;
-mod members;
 mod node;
 mod peers;
 mod transfer;
 mod vpcs;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-use vpc_cli::args::{Args, Group, Usage};
+use vpc_cli::args::{Args, Usage};
+use vpc_cli::modes::ModeId;
 use vpc_core::Error;
-use vpc_core::model::name::{NodeName, VpcName};
-use vpc_core::plan::Scope;
 use vpc_core::store::Store;
 
 use crate::output::Reply;
@@ -45,6 +43,16 @@ impl From<Error> for Failure {
 /// What a command returns.
 pub type Outcome = Result<Reply, Failure>;
 
+/// This build has no SSH.
+#[cfg(not(feature = "ssh"))]
+fn no_ssh() -> Outcome {
+    Err(Error::new(
+        vpc_core::ErrorKind::Unsupported,
+        "this build has no SSH (built without the ssh feature): record nodes with offline=1",
+    )
+    .into())
+}
+
 /// Runs the mode `args` names against the state directory; `json` says
 /// whether progress lines are wanted.
 #[cfg_attr(
@@ -53,79 +61,67 @@ pub type Outcome = Result<Reply, Failure>;
 )]
 pub fn run(args: &Args, json: bool) -> Outcome {
     let store = Store::from_env();
-    match (args.mode.group, args.mode.name) {
-        (Group::Node, "init") => node::init(&store, args),
-        (Group::Node, "add") if args.flag("offline")? => node::add(&store, args),
+    match args.mode.id {
+        ModeId::NodeInit => node::init(&store, &args.request()?),
+        ModeId::NodeAdd => match args.request()? {
+            vpc_core::request::NodeAdd::Offline(req) => node::add(&store, &req),
+            #[cfg(feature = "ssh")]
+            vpc_core::request::NodeAdd::Online(req) => cluster::add(&store, &req),
+            #[cfg(not(feature = "ssh"))]
+            vpc_core::request::NodeAdd::Online(_) => no_ssh(),
+        },
+        ModeId::NodeRemove => node::remove(&store, &args.request()?),
+        ModeId::NodeList => node::list(&store, &args.request()?),
+        ModeId::Init => define::init(&store, &args.request()?),
+        ModeId::InitPeers => peers::init_peers(&store, &args.request()?),
+        ModeId::List => vpcs::list(&store, &args.request()?),
+        ModeId::Remove => vpcs::remove(&store, &args.request()?),
+        ModeId::AddMember => {
+            let req: vpc_core::request::AddMember = args.request()?;
+            vpcs::add_member(&store, &req)
+        }
+        ModeId::RemoveMember => {
+            let req: vpc_core::request::RemoveMember = args.request()?;
+            vpcs::remove_member(&store, &req)
+        }
+        ModeId::Export => transfer::export(&store, &args.request()?),
+        ModeId::Receive => transfer::receive(&store, &args.request()?),
+        ModeId::Apply => {
+            let req: vpc_core::request::Apply = args.request()?;
+            converge::converge(&store, &req.0)
+        }
+        ModeId::InitVxlan => {
+            let req: vpc_core::request::InitVxlan = args.request()?;
+            converge::converge(&store, &req.0)
+        }
+        ModeId::InitBridge => {
+            let req: vpc_core::request::InitBridge = args.request()?;
+            converge::converge(&store, &req.0)
+        }
+        ModeId::Teardown => {
+            let req: vpc_core::request::TeardownAll = args.request()?;
+            converge::teardown(&store, &req.0)
+        }
+        ModeId::DestroyVxlan => {
+            let req: vpc_core::request::DestroyVxlan = args.request()?;
+            converge::teardown(&store, &req.0)
+        }
+        ModeId::DestroyBridge => {
+            let req: vpc_core::request::DestroyBridge = args.request()?;
+            converge::teardown(&store, &req.0)
+        }
+        ModeId::Attach => converge::attach(&store, &args.request()?),
+        ModeId::Detach => converge::detach(&store, &args.request()?),
+        ModeId::Status => converge::status(&store, &args.request()?),
+        ModeId::Leave => converge::leave(&store, &args.request()?),
+        ModeId::InitRc => boot::init_rc(&store, &args.request()?),
         #[cfg(feature = "ssh")]
-        (Group::Node, "add") => cluster::add(&store, args),
+        ModeId::Sync => cluster::sync(&store, &args.request()?, json),
         #[cfg(feature = "ssh")]
-        (Group::Vpc, "sync") => cluster::sync(&store, args, json),
+        ModeId::Deploy => cluster::deploy(&store, &args.request()?, json),
         #[cfg(feature = "ssh")]
-        (Group::Vpc, "deploy") => cluster::deploy(&store, args, json),
-        #[cfg(feature = "ssh")]
-        (Group::Vpc, "destroy") => cluster::destroy(&store, args, json),
+        ModeId::Destroy => cluster::destroy(&store, &args.request()?, json),
         #[cfg(not(feature = "ssh"))]
-        (Group::Node, "add") | (Group::Vpc, "sync" | "deploy" | "destroy") => Err(Error::new(
-            vpc_core::ErrorKind::Unsupported,
-            "this build has no SSH (built without the ssh feature): record nodes with offline=1",
-        )
-        .into()),
-        (Group::Vpc, "leave") => converge::leave(&store, args),
-        (Group::Node, "remove") => node::remove(&store, args),
-        (Group::Node, "list") => node::list(&store),
-        (Group::Vpc, "init") => define::init(&store, args),
-        (Group::Vpc, "init_peers") => peers::init_peers(&store, args),
-        (Group::Vpc, "list") => vpcs::list(&store, args),
-        (Group::Vpc, "remove") => vpcs::remove(&store, args),
-        (Group::Vpc, "add_member") => members::add(&store, args),
-        (Group::Vpc, "remove_member") => members::remove(&store, args),
-        (Group::Vpc, "export") => transfer::export(&store, args),
-        (Group::Vpc, "receive") => transfer::receive(&store),
-        (Group::Vpc, "apply") => converge::converge(&store, args, Scope::All),
-        (Group::Vpc, "init_vxlan") => converge::converge(&store, args, Scope::Tunnels),
-        (Group::Vpc, "init_bridge") => converge::converge(&store, args, Scope::Bridge),
-        (Group::Vpc, "teardown") => converge::teardown(&store, args, Scope::All),
-        (Group::Vpc, "destroy_vxlan") => converge::teardown(&store, args, Scope::Tunnels),
-        (Group::Vpc, "destroy_bridge") => converge::teardown(&store, args, Scope::Bridge),
-        (Group::Vpc, "attach") => converge::attach(&store, args),
-        (Group::Vpc, "detach") => converge::detach(&store, args),
-        (Group::Vpc, "status") => converge::status(&store, args),
-        (Group::Vpc, "init_rc") => boot::init_rc(&store, args),
-        (_, mode) => Err(Usage(format!("mode {mode} has no implementation")).into()),
+        ModeId::Sync | ModeId::Deploy | ModeId::Destroy => no_ssh(),
     }
-}
-
-/// `vpc_name=` as a validated name.
-fn vpc_name(args: &Args) -> Result<VpcName, Usage> {
-    let text = args.required("vpc_name")?;
-    VpcName::new(text).map_err(|e| Usage(e.message().to_owned()))
-}
-
-/// A node name from `key=`.
-fn node_name(args: &Args, key: &str) -> Result<Option<NodeName>, Usage> {
-    args.parse_with(key, |v| {
-        NodeName::new(v).map_err(|e| e.context(format!("{key}=")))
-    })
-}
-
-fn parse_ip<T: std::str::FromStr>(key: &str, text: &str, family: &str) -> vpc_core::Result<T> {
-    text.parse().map_err(|_| {
-        Error::invalid(format!(
-            "{key} {text:?} is not valid: expected an {family} address"
-        ))
-    })
-}
-
-/// `ip4=` and `ip6=`.
-fn underlay(args: &Args) -> Result<(Option<Ipv4Addr>, Option<Ipv6Addr>), Usage> {
-    Ok((
-        args.parse_with("ip4", |v| parse_ip("ip4", v, "IPv4"))?,
-        args.parse_with("ip6", |v| parse_ip("ip6", v, "IPv6"))?,
-    ))
-}
-
-/// An address `node=ADDR`.
-fn node_addr(args: &Args) -> Result<IpAddr, Usage> {
-    let text = args.required("node")?;
-    parse_ip("node", text, "IPv4 or IPv6").map_err(|e| Usage(e.message().to_owned()))
 }

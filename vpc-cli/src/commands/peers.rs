@@ -2,23 +2,24 @@
 
 use std::fmt::Write;
 
-use serde_json::json;
-use vpc_cli::args::Args;
+use vpc_core::ops::run;
+use vpc_core::report::PeerMap;
+use vpc_core::request;
 use vpc_core::store::Store;
 
-use super::{Outcome, vpc_name};
+use super::Outcome;
 use crate::output::Reply;
 
-pub fn init_peers(store: &Store, args: &Args) -> Outcome {
-    let spec = store.require_vpc(&vpc_name(args)?)?;
-    let map = spec.peer_map()?;
-    let nodes: Vec<&str> = spec.members().map(|m| m.node.name.as_str()).collect();
+pub fn init_peers(store: &Store, req: &request::InitPeers) -> Outcome {
+    let spec = run::spec(store, &req.vpc)?;
+    let map = PeerMap::of(&spec)?;
+    let names: Vec<&str> = map.nodes.iter().map(|n| n.as_str()).collect();
     let mut text = format!(
         "nodes: {}\npeer_network: {}\n",
-        nodes.join(" "),
-        spec.peer_network
+        names.join(" "),
+        map.peer_network
     );
-    for link in &map {
+    for link in &map.links {
         let [a, b] = &link.ends;
         // CBSD's spacing, kept so that habits and scripts keep working.
         let _ = writeln!(
@@ -32,16 +33,5 @@ pub fn init_peers(store: &Store, args: &Args) -> Outcome {
             b.node, a.node, b.link_addr, link.vni
         );
     }
-    let doc = json!({
-        "vpc": spec.name,
-        "generation": spec.generation,
-        "nodes": nodes,
-        "peer_network": spec.peer_network,
-        "link_prefix": spec.link_prefix,
-        "numbering": spec.numbering,
-        "port": spec.port,
-        "mtu": spec.mtu()?,
-        "links": map,
-    });
-    Ok(Reply::new(text, doc))
+    Ok(Reply::new(text, &map)?)
 }

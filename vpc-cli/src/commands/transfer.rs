@@ -2,24 +2,30 @@
 
 use std::io::Read;
 
-use serde_json::json;
-use vpc_cli::args::Args;
+use vpc_core::ops::run;
+use vpc_core::request;
 use vpc_core::store::Store;
-use vpc_core::{Error, ErrorKind, ops};
+use vpc_core::{Error, ErrorKind};
 
-use super::{Outcome, vpc_name};
+use super::Outcome;
 use crate::output::Reply;
 
 /// The most a spec may weigh on stdin; a larger input is refused unread.
 const MAX_SPEC_BYTES: u64 = 16 << 20;
 
-pub fn export(store: &Store, args: &Args) -> Outcome {
-    let spec = store.require_vpc(&vpc_name(args)?)?;
-    let json = serde_json::to_value(&spec).unwrap_or_default();
-    Ok(Reply::new(format!("{}\n", spec.to_json()), json))
+/// The document is the spec itself (its version is `schema_version`).
+pub fn export(store: &Store, req: &request::Export) -> Outcome {
+    let spec = run::spec(store, &req.vpc)?;
+    let text = spec.to_json();
+    Ok(Reply {
+        text: format!("{text}\n"),
+        json: text,
+        warnings: Vec::new(),
+        exit: 0,
+    })
 }
 
-pub fn receive(store: &Store) -> Outcome {
+pub fn receive(store: &Store, _: &request::Receive) -> Outcome {
     let mut text = String::new();
     std::io::stdin()
         .take(MAX_SPEC_BYTES + 1)
@@ -32,12 +38,9 @@ pub fn receive(store: &Store) -> Outcome {
         )
         .into());
     }
-    let (outcome, spec) = ops::receive(store, &text)?;
+    let r = run::receive(store, &text)?;
     Ok(Reply::new(
-        format!(
-            "VPC {} generation {}: {outcome}\n",
-            spec.name, spec.generation
-        ),
-        json!({ "outcome": outcome, "vpc": spec.name, "generation": spec.generation }),
-    ))
+        format!("VPC {} generation {}: {}\n", r.vpc, r.generation, r.outcome),
+        &r,
+    )?)
 }

@@ -1,94 +1,88 @@
-//! `vpc mode=list` and `vpc mode=remove`.
+//! `vpc mode=list`, `mode=remove`, `mode=add_member`, `mode=remove_member`.
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
-use vpc_cli::args::Args;
-use vpc_core::model::spec::Spec;
-use vpc_core::ops;
+use vpc_core::ops::run;
+use vpc_core::report::{self, VpcSummary};
+use vpc_core::request;
 use vpc_core::store::Store;
 
-use super::{Outcome, vpc_name};
+use super::Outcome;
 use crate::output::Reply;
 
-/// One line about a spec, and the same as JSON.
-pub(super) fn summary(spec: &Spec) -> vpc_core::Result<(String, Value)> {
-    let links = spec.peer_map()?.len();
-    let mtu = spec.mtu()?;
-    let members: Vec<&str> = spec.members().map(|m| m.node.name.as_str()).collect();
-    let vnis = spec.vni_range();
-    let text = format!(
-        "VPC {} generation {}: {} members, {links} links, VNIs {}-{}, MTU {mtu}, peer_network {}",
-        spec.name,
-        spec.generation,
-        members.len(),
-        vnis.start(),
-        vnis.end(),
-        spec.peer_network
-    );
-    let json = json!({
-        "vpc": spec.name,
-        "generation": spec.generation,
-        "members": members,
-        "links": links,
-        "vni_first": vnis.start(),
-        "vni_last": vnis.end(),
-        "mtu": mtu,
-        "peer_network": spec.peer_network,
-    });
-    Ok((text, json))
+/// One line about a VPC.
+pub(super) fn summary_line(s: &VpcSummary) -> String {
+    format!(
+        "VPC {} generation {}: {} members, {} links, VNIs {}-{}, MTU {}, peer_network {}",
+        s.vpc,
+        s.generation,
+        s.members.len(),
+        s.links,
+        s.vni_first,
+        s.vni_last,
+        s.mtu,
+        s.peer_network
+    )
 }
 
-pub fn list(store: &Store, args: &Args) -> Outcome {
-    if args.get("vpc_name").is_some() {
-        let spec = store.require_vpc(&vpc_name(args)?)?;
-        let (line, mut doc) = summary(&spec)?;
-        let mut text = format!("{line}\n");
-        for (slot, m) in spec.members.iter().enumerate() {
-            match m {
-                None => {
-                    let _ = writeln!(text, "  slot {slot}: vacant");
-                }
-                Some(m) => {
-                    let addrs: Vec<String> =
-                        m.bridge_addrs.iter().map(ToString::to_string).collect();
-                    let ip4 = m
-                        .node
-                        .ip4
-                        .map(|a| a.to_string())
-                        .unwrap_or_else(|| "-".into());
-                    let ip6 = m
-                        .node
-                        .ip6
-                        .map(|a| a.to_string())
-                        .unwrap_or_else(|| "-".into());
-                    let _ = write!(text, "  slot {slot}: {} ip4 {ip4} ip6 {ip6}", m.node.name);
-                    if !addrs.is_empty() {
-                        let _ = write!(text, " bridge_ips {}", addrs.join(","));
-                    }
-                    text.push('\n');
-                }
-            }
+pub fn list(store: &Store, req: &request::List) -> Outcome {
+    let Some(vpc) = &req.vpc else {
+        let r = run::list(store)?;
+        let mut text = String::new();
+        for s in &r.vpcs {
+            let _ = writeln!(text, "{}", summary_line(s));
         }
-        doc["spec"] = serde_json::to_value(&spec).unwrap_or(Value::Null);
-        return Ok(Reply::new(text, doc));
+        return Ok(Reply::new(text, &r)?);
+    };
+    let r = run::show(store, vpc)?;
+    let mut text = format!("{}\n", summary_line(&r.summary));
+    for (slot, m) in r.spec.iter().flat_map(|s| s.members.iter()).enumerate() {
+        let Some(m) = m else {
+            let _ = writeln!(text, "  slot {slot}: vacant");
+            continue;
+        };
+        let addrs: Vec<String> = m.bridge_addrs.iter().map(ToString::to_string).collect();
+        let show = |a: Option<String>| a.unwrap_or_else(|| "-".into());
+        let _ = write!(
+            text,
+            "  slot {slot}: {} ip4 {} ip6 {}",
+            m.node.name,
+            show(m.node.ip4.map(|a| a.to_string())),
+            show(m.node.ip6.map(|a| a.to_string()))
+        );
+        if !addrs.is_empty() {
+            let _ = write!(text, " bridge_ips {}", addrs.join(","));
+        }
+        text.push('\n');
     }
-    let specs = store.vpcs()?;
-    let mut text = String::new();
-    let mut docs = Vec::new();
-    for spec in &specs {
-        let (line, doc) = summary(spec)?;
-        let _ = writeln!(text, "{line}");
-        docs.push(doc);
-    }
-    Ok(Reply::new(text, json!({ "vpcs": docs })))
+    Ok(Reply::new(text, &r)?)
 }
 
-pub fn remove(store: &Store, args: &Args) -> Outcome {
-    let name = vpc_name(args)?;
-    let outcome = ops::vpc_remove(store, &name, &vpc_core::boot::dirs())?;
-    Ok(Reply::new(
-        format!("VPC {name}: removed\n"),
-        json!({ "outcome": outcome, "vpc": name }),
-    ))
+pub fn remove(store: &Store, req: &request::Remove) -> Outcome {
+    let r = run::remove(store, req)?;
+    Ok(Reply::new(format!("VPC {}: removed\n", r.vpc), &r)?)
+}
+
+fn member_reply(r: &report::Vpc, what: String) -> Outcome {
+    let text = format!(
+        "{what}\n{}\nnext: vpc mode=sync vpc_name={} (or export / receive)\n",
+        summary_line(&r.summary),
+        r.summary.vpc
+    );
+    let mut reply = Reply::new(text, r)?;
+    reply.warnings.clone_from(&r.warnings);
+    Ok(reply)
+}
+
+pub fn add_member(store: &Store, req: &request::AddMember) -> Outcome {
+    let r = run::add_member(store, req)?;
+    member_reply(&r, format!("node {} added to VPC {}", req.0.node, req.0.vpc))
+}
+
+pub fn remove_member(store: &Store, req: &request::RemoveMember) -> Outcome {
+    let r = run::remove_member(store, req)?;
+    member_reply(
+        &r,
+        format!("node {} removed from VPC {}", req.0.node, req.0.vpc),
+    )
 }

@@ -17,7 +17,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use self::ssh::{Auth, Connection, Timeouts};
+use self::ssh::{Auth, Connection};
+use crate::report::NodeResult;
+use crate::request::Timeouts;
 use crate::backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::{NodeName, VpcName};
@@ -172,21 +174,6 @@ pub fn add_node(store: &Store, req: AddNode, timeouts: &Timeouts) -> Result<Adde
         first_contact: pinned_before.is_none(),
         key_installed,
     })
-}
-
-/// One node's result in a multi-node command.
-#[derive(Debug, Clone, Serialize)]
-pub struct NodeResult {
-    /// The step (`sync`, `apply`, `leave`).
-    pub step: &'static str,
-    /// The node.
-    pub node: NodeName,
-    /// Whether it succeeded.
-    pub ok: bool,
-    /// What happened, in one line.
-    pub message: String,
-    /// How long it took.
-    pub seconds: f64,
 }
 
 /// Where a step runs.

@@ -12,24 +12,7 @@ use ssh2::{HashType, OpenFlags, OpenType, Session};
 
 use crate::cluster::keys;
 use crate::error::{Error, ErrorKind, Result};
-
-/// How long to wait for a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// To open the TCP connection and finish the SSH handshake.
-    pub connect: Duration,
-    /// For a command to finish.
-    pub command: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(5),
-            command: Duration::from_secs(120),
-        }
-    }
-}
+use crate::request::Timeouts;
 
 /// How to log in.
 #[derive(Debug, Clone, Copy)]

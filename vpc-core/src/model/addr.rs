@@ -26,6 +26,8 @@ pub enum Family {
     V6,
 }
 
+crate::model::words!(Family, "family", { V4 => "v4", V6 => "v6" });
+
 impl Family {
     /// Address width in bits.
     pub fn bits(self) -> u8 {

@@ -27,18 +27,7 @@ pub enum Numbering {
     Cbsd,
 }
 
-impl Numbering {
-    /// Parses `stable` or `cbsd`.
-    pub fn parse(text: &str) -> Result<Numbering> {
-        match text {
-            "stable" => Ok(Numbering::Stable),
-            "cbsd" => Ok(Numbering::Cbsd),
-            _ => Err(Error::invalid(format!(
-                "numbering {text:?} is not valid: expected stable or cbsd"
-            ))),
-        }
-    }
-}
+crate::model::words!(Numbering, "numbering", { Stable => "stable", Cbsd => "cbsd" }, display);
 
 /// One member slot's occupant: the node and this node's own addresses on
 /// the VPC bridge.

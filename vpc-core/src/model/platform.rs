@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 
 /// The kernel whose rules a node's desired state follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -26,14 +25,6 @@ impl Platform {
         }
     }
 
-    /// Parses `freebsd` or `linux`.
-    pub fn parse(text: &str) -> Result<Platform> {
-        match text {
-            "freebsd" => Ok(Platform::FreeBsd),
-            "linux" => Ok(Platform::Linux),
-            _ => Err(Error::invalid(format!(
-                "os {text:?} is not valid: expected freebsd or linux"
-            ))),
-        }
-    }
 }
+
+crate::model::words!(Platform, "os", { FreeBsd => "freebsd", Linux => "linux" }, display);

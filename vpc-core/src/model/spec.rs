@@ -202,7 +202,7 @@ impl Options {
             }
             "vni_base" => self.vni_base = Some(parse_number(key, value, 0..=VNI_MAX - 1)?),
             "port" => self.port = parse_number(key, value, 1..=65535)?,
-            "numbering" => self.numbering = Numbering::parse(value)?,
+            "numbering" => self.numbering = value.parse()?,
             "underlay_mtu" => self.underlay_mtu = parse_number(key, value, 1..=mtu::MTU_MAX)?,
             "mtu" => self.mtu = Some(parse_number(key, value, 1..=mtu::MTU_MAX)?),
             "vlan" => self.vlan = parse_flag(key, value)?,

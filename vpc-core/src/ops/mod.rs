@@ -4,8 +4,10 @@
 //!
 //! - [`state`]: operations on the state directory alone.
 //! - [`kernel`]: operations that read or change this host's kernel.
+//! - [`run`]: requests in, reports out, for the doors.
 
 pub mod kernel;
+pub mod run;
 pub mod state;
 
 pub use kernel::{Preview, attach, converge, detach, dry_run, leave, status, teardown};

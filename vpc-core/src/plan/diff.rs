@@ -182,6 +182,8 @@ pub enum Scope {
     All,
 }
 
+crate::model::words!(Scope, "scope", { All => "all", Tunnels => "tunnels", Bridge => "bridge" }, display);
+
 /// Ordered changes, and notes for the user.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Plan {

@@ -1,0 +1,435 @@
+//! Requests in, reports out: what every door calls. Each function reads
+//! one [`request`](crate::request) type, runs the operation (choosing this
+//! host's kernel or a dry run here, never in a door), and answers with
+//! one [`report`](crate::report) type.
+//!
+//! The kernel operations have an `_on` twin that takes the kernel to use,
+//! so tests run them against the memory kernel.
+
+use crate::backend::{self, Backend, dryrun};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::mesh::Numbering;
+use crate::model::name::{NodeName, VpcName};
+use crate::model::platform::Platform;
+use crate::model::spec::Spec;
+use crate::plan::Plan;
+use crate::report::{self, REPORT_VERSION};
+use crate::request;
+use crate::store::{Outcome, Store};
+
+use super::{kernel, state};
+
+/// `vpc node mode=init`.
+pub fn node_init(store: &Store, req: &request::NodeInit) -> Result<report::NodeInit> {
+    Ok(report::NodeInit {
+        version: REPORT_VERSION,
+        outcome: state::node_init(store, req.node.clone())?,
+        node: req.node.clone(),
+    })
+}
+
+/// `vpc node mode=add offline=1`.
+pub fn node_add_offline(
+    store: &Store,
+    req: &request::NodeAddOffline,
+) -> Result<report::NodeAdded> {
+    Ok(report::NodeAdded {
+        version: REPORT_VERSION,
+        outcome: state::node_add_offline(store, req.record.clone())?,
+        node: req.record.clone(),
+    })
+}
+
+/// `vpc node mode=add` over SSH; `password` as the door obtained it.
+#[cfg(feature = "ssh")]
+pub fn node_add(
+    store: &Store,
+    req: &request::NodeAddOnline,
+    password: Option<String>,
+) -> Result<report::NodeJoined> {
+    let add = crate::cluster::AddNode {
+        address: req.address,
+        port: req.port,
+        user: req.user.clone(),
+        command: req.command.clone(),
+        identity: req.identity.clone(),
+        fingerprint: req.fingerprint.clone(),
+        password,
+    };
+    Ok(report::NodeJoined {
+        version: REPORT_VERSION,
+        added: crate::cluster::add_node(store, add, &req.timeouts)?,
+    })
+}
+
+/// `vpc node mode=remove`.
+pub fn node_remove(store: &Store, req: &request::NodeRemove) -> Result<report::NodeRemoved> {
+    Ok(report::NodeRemoved {
+        version: REPORT_VERSION,
+        outcome: state::node_remove(store, &req.name)?,
+        node: req.name.clone(),
+    })
+}
+
+/// `vpc node mode=list`.
+pub fn node_list(store: &Store, _: &request::NodeList) -> Result<report::NodeList> {
+    Ok(report::NodeList {
+        version: REPORT_VERSION,
+        this: store.identity()?,
+        nodes: store.nodes()?,
+    })
+}
+
+fn vpc_report(spec: &Spec, outcome: Option<Outcome>) -> Result<report::Vpc> {
+    Ok(report::Vpc {
+        version: REPORT_VERSION,
+        summary: report::VpcSummary::of(spec)?,
+        outcome,
+        spec: None,
+        warnings: Vec::new(),
+    })
+}
+
+/// `vpc mode=init`.
+pub fn init(store: &Store, req: &request::Init) -> Result<report::Vpc> {
+    let (outcome, spec) = state::vpc_init(store, req.vpc.clone(), &req.members, &req.options)?;
+    vpc_report(&spec, Some(outcome))
+}
+
+/// The spec of `vpc`, for the reports that borrow from it
+/// ([`report::PeerMap::of`]).
+pub fn spec(store: &Store, vpc: &VpcName) -> Result<Spec> {
+    store.require_vpc(vpc)
+}
+
+/// `vpc mode=list vpc_name=V`: one VPC with its spec.
+pub fn show(store: &Store, vpc: &VpcName) -> Result<report::Vpc> {
+    let spec = store.require_vpc(vpc)?;
+    let mut r = vpc_report(&spec, None)?;
+    r.spec = Some(spec);
+    Ok(r)
+}
+
+/// `vpc mode=list`: every VPC in a line.
+pub fn list(store: &Store) -> Result<report::VpcList> {
+    Ok(report::VpcList {
+        version: REPORT_VERSION,
+        vpcs: store
+            .vpcs()?
+            .iter()
+            .map(report::VpcSummary::of)
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// `vpc mode=remove`.
+pub fn remove(store: &Store, req: &request::Remove) -> Result<report::VpcRemoved> {
+    Ok(report::VpcRemoved {
+        version: REPORT_VERSION,
+        outcome: state::vpc_remove(store, &req.vpc, &crate::boot::dirs())?,
+        vpc: req.vpc.clone(),
+    })
+}
+
+fn member_report(spec: &Spec) -> Result<report::Vpc> {
+    let mut r = vpc_report(spec, Some(Outcome::Updated))?;
+    if spec.numbering == Numbering::Cbsd {
+        r.warnings.push(format!(
+            "VPC {} uses numbering=cbsd: links after the change are renumbered \
+             (VNIs, interface names and link addresses move)",
+            spec.name
+        ));
+    }
+    Ok(r)
+}
+
+/// `vpc mode=add_member`.
+pub fn add_member(store: &Store, req: &request::AddMember) -> Result<report::Vpc> {
+    member_report(&state::add_member(store, &req.0.vpc, &req.0.node)?)
+}
+
+/// `vpc mode=remove_member`.
+pub fn remove_member(store: &Store, req: &request::RemoveMember) -> Result<report::Vpc> {
+    member_report(&state::remove_member(store, &req.0.vpc, &req.0.node)?)
+}
+
+/// `vpc mode=receive`: `json` is the spec document.
+pub fn receive(store: &Store, json: &str) -> Result<report::Received> {
+    let (outcome, spec) = state::receive(store, json)?;
+    Ok(report::Received {
+        version: REPORT_VERSION,
+        outcome,
+        vpc: spec.name,
+        generation: spec.generation,
+    })
+}
+
+/// `vpc mode=init_rc`; the program defaults to this one.
+pub fn init_rc(store: &Store, req: &request::InitRc) -> Result<report::Boot> {
+    let dir = crate::boot::dir(req.rc_dir.as_deref(), req.os);
+    let program = match &req.program {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot tell where this vpc binary is: {e}"),
+            )
+        })?,
+    };
+    let (outcome, path) = state::init_rc(store, &req.vpc, req.os, &dir, &program)?;
+    let name = crate::boot::file_name(req.os, &req.vpc);
+    let enable = match req.os {
+        Platform::FreeBsd => format!("sysrc {name}_enable=YES"),
+        Platform::Linux => format!("systemctl enable {name}"),
+    };
+    Ok(report::Boot {
+        version: REPORT_VERSION,
+        outcome,
+        path,
+        enable,
+        os: req.os,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Kernel operations
+
+/// The report of `plan` carried out on `platform`'s kernel for `node`.
+fn changes(vpc: &VpcName, node: NodeName, platform: Platform, plan: Plan) -> report::Changes {
+    let commands = plan
+        .changes
+        .iter()
+        .flat_map(|c| dryrun::render(platform, c))
+        .collect();
+    report::Changes {
+        version: REPORT_VERSION,
+        vpc: vpc.clone(),
+        node,
+        os: platform,
+        dryrun: false,
+        outcome: None,
+        iface: None,
+        changes: plan.changes,
+        commands,
+        warnings: plan.warnings,
+    }
+}
+
+/// A dry run of `what` for `vpc`: against this host's kernel when its own
+/// view is asked for, else against an empty node under `os`'s rules.
+fn preview(
+    store: &Store,
+    vpc: &VpcName,
+    dry: &request::DryRun,
+    bridge_ips: Option<&[crate::model::addr::IfAddr]>,
+    what: kernel::Preview,
+) -> Result<report::Changes> {
+    let mut spec = store.require_vpc(vpc)?;
+    let node = match &dry.node {
+        Some(n) => n.clone(),
+        None => store.this_node()?.name,
+    };
+    if let Some(addrs) = bridge_ips {
+        // A dry run shows the addresses without storing them.
+        spec.set_bridge_addrs(&node, addrs.to_vec())?;
+    }
+    let mut kernel = backend::preview(dry.os, dry.node.is_some());
+    let platform = kernel.platform();
+    let (plan, commands) = kernel::dry_run(&spec, &node, kernel.as_mut(), what)?;
+    Ok(report::Changes {
+        version: REPORT_VERSION,
+        vpc: vpc.clone(),
+        node,
+        os: platform,
+        dryrun: true,
+        outcome: None,
+        iface: None,
+        changes: plan.changes,
+        commands,
+        warnings: plan.warnings,
+    })
+}
+
+/// `apply`, `init_vxlan`, `init_bridge` on this host's kernel (or a dry run).
+pub fn converge(store: &Store, req: &request::Converge) -> Result<report::Changes> {
+    if let Some(dry) = &req.dry_run {
+        let what = kernel::Preview::Converge(req.scope);
+        return preview(store, &req.vpc, dry, req.bridge_ips.as_deref(), what);
+    }
+    converge_on(store, req, backend::host()?.as_mut())
+}
+
+/// [`converge`] on `kernel`; a dry run in `req` is not looked at.
+pub fn converge_on(
+    store: &Store,
+    req: &request::Converge,
+    kernel: &mut dyn Backend,
+) -> Result<report::Changes> {
+    if let Some(addrs) = &req.bridge_ips {
+        state::set_bridge_addrs(store, &req.vpc, addrs.clone())?;
+    }
+    let me = store.this_node()?.name;
+    let plan = kernel::converge(store, &req.vpc, kernel, req.scope)?;
+    Ok(changes(&req.vpc, me, kernel.platform(), plan))
+}
+
+/// `teardown`, `destroy_vxlan`, `destroy_bridge` (or a dry run).
+pub fn teardown(store: &Store, req: &request::Teardown) -> Result<report::Changes> {
+    if let Some(dry) = &req.dry_run {
+        let what = kernel::Preview::Teardown(req.scope);
+        return preview(store, &req.vpc, dry, None, what);
+    }
+    teardown_on(store, req, backend::host()?.as_mut())
+}
+
+/// [`teardown`] on `kernel`.
+pub fn teardown_on(
+    store: &Store,
+    req: &request::Teardown,
+    kernel: &mut dyn Backend,
+) -> Result<report::Changes> {
+    let me = store.this_node()?.name;
+    let plan = kernel::teardown(store, &req.vpc, kernel, req.scope)?;
+    Ok(changes(&req.vpc, me, kernel.platform(), plan))
+}
+
+/// `vpc mode=attach`.
+pub fn attach(store: &Store, req: &request::Attach) -> Result<report::Changes> {
+    attach_on(store, req, backend::host()?.as_mut())
+}
+
+/// [`attach`] on `kernel`.
+pub fn attach_on(
+    store: &Store,
+    req: &request::Attach,
+    kernel: &mut dyn Backend,
+) -> Result<report::Changes> {
+    let me = store.this_node()?.name;
+    let (outcome, plan) = kernel::attach(store, &req.vpc, kernel, &req.iface, req.usage)?;
+    let mut r = changes(&req.vpc, me, kernel.platform(), plan);
+    r.outcome = Some(outcome);
+    r.iface = Some(req.iface.clone());
+    Ok(r)
+}
+
+/// `vpc mode=detach`.
+pub fn detach(store: &Store, req: &request::Detach) -> Result<report::Changes> {
+    detach_on(store, req, backend::host()?.as_mut())
+}
+
+/// [`detach`] on `kernel`.
+pub fn detach_on(
+    store: &Store,
+    req: &request::Detach,
+    kernel: &mut dyn Backend,
+) -> Result<report::Changes> {
+    let me = store.this_node()?.name;
+    let (outcome, plan) = kernel::detach(store, &req.vpc, kernel, &req.iface)?;
+    let mut r = changes(&req.vpc, me, kernel.platform(), plan);
+    r.outcome = Some(outcome);
+    r.iface = Some(req.iface.clone());
+    Ok(r)
+}
+
+/// `vpc mode=status`.
+pub fn status(store: &Store, req: &request::Status) -> Result<report::Status> {
+    status_on(store, req, backend::host()?.as_mut())
+}
+
+/// [`status`] on `kernel`.
+pub fn status_on(
+    store: &Store,
+    req: &request::Status,
+    kernel: &mut dyn Backend,
+) -> Result<report::Status> {
+    let me = store.this_node()?.name;
+    let health = kernel::status(store, &req.vpc, kernel, req.timeout)?;
+    Ok(report::Status {
+        version: REPORT_VERSION,
+        node: me,
+        healthy: health.healthy(),
+        health,
+    })
+}
+
+/// `vpc mode=leave`: this host's side of `destroy`.
+pub fn leave(store: &Store, req: &request::Leave) -> Result<report::Left> {
+    let me = store.this_node()?.name;
+    if store.vpc(&req.vpc)?.is_none() {
+        return Ok(report::Left {
+            version: REPORT_VERSION,
+            vpc: req.vpc.clone(),
+            node: me,
+            outcome: Outcome::Unchanged,
+            removed: 0,
+        });
+    }
+    leave_on(store, req, backend::host()?.as_mut())
+}
+
+/// [`leave`] on `kernel`.
+pub fn leave_on(
+    store: &Store,
+    req: &request::Leave,
+    kernel: &mut dyn Backend,
+) -> Result<report::Left> {
+    let me = store.this_node()?.name;
+    let (outcome, plan) = kernel::leave(store, &req.vpc, kernel, &crate::boot::dirs())?;
+    Ok(report::Left {
+        version: REPORT_VERSION,
+        vpc: req.vpc.clone(),
+        node: me,
+        outcome,
+        removed: plan.changes.len(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Cluster operations
+
+#[cfg(feature = "ssh")]
+fn cluster_report(vpc: &VpcName, results: Vec<report::NodeResult>) -> report::Cluster {
+    let failed = results.iter().filter(|r| !r.ok).count();
+    report::Cluster {
+        version: REPORT_VERSION,
+        vpc: vpc.clone(),
+        ok: failed == 0,
+        failed,
+        results,
+    }
+}
+
+/// `vpc mode=sync`; `on` hears each node's result as it arrives.
+#[cfg(feature = "ssh")]
+pub fn sync(
+    store: &Store,
+    req: &request::Sync,
+    on: &mut dyn FnMut(&report::NodeResult),
+) -> Result<report::Cluster> {
+    let results = crate::cluster::sync(store, &req.0.vpc, &req.0.timeouts, on)?;
+    Ok(cluster_report(&req.0.vpc, results))
+}
+
+/// `vpc mode=deploy`.
+#[cfg(feature = "ssh")]
+pub fn deploy(
+    store: &Store,
+    req: &request::Deploy,
+    on: &mut dyn FnMut(&report::NodeResult),
+) -> Result<report::Cluster> {
+    let results = crate::cluster::deploy(store, &req.0.vpc, &req.0.timeouts, on)?;
+    Ok(cluster_report(&req.0.vpc, results))
+}
+
+/// `vpc mode=destroy`.
+#[cfg(feature = "ssh")]
+pub fn destroy(
+    store: &Store,
+    req: &request::Destroy,
+    on: &mut dyn FnMut(&report::NodeResult),
+) -> Result<report::Cluster> {
+    let c = &req.cluster;
+    let boot = crate::boot::dir(None, Platform::host());
+    let results = crate::cluster::destroy(store, &c.vpc, &c.timeouts, req.force, &boot, on)?;
+    Ok(cluster_report(&c.vpc, results))
+}

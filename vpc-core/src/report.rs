@@ -1,0 +1,320 @@
+//! Reports: the documents operations answer with. The CLI's `--json`, the
+//! C ABI's `*_json` calls and Python's `to_json()` all serialize these
+//! types with [`to_json`], so the three doors print the same bytes.
+//!
+//! Every report carries `"version"` ([`REPORT_VERSION`]), raised when a
+//! field changes meaning or goes away (a new field does not raise it).
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::mesh::{Link, Numbering};
+use crate::model::addr::Network;
+use crate::model::name::{NodeName, VpcName};
+use crate::model::node::Node;
+use crate::model::platform::Platform;
+use crate::model::spec::Spec;
+use crate::plan::{Change, Health};
+use crate::store::{Identity, NodeRecord, Outcome};
+
+/// The version of every report's layout.
+pub const REPORT_VERSION: u32 = 1;
+
+/// A report as its JSON document: pretty-printed, no trailing newline.
+pub fn to_json(report: &impl Serialize) -> Result<String> {
+    serde_json::to_string_pretty(report)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode JSON: {e}")))
+}
+
+/// `vpc node mode=init`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeInit {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// What was stored.
+    pub outcome: Outcome,
+    /// This host.
+    pub node: Node,
+}
+
+/// `vpc node mode=add offline=1`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeAdded {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// What was stored.
+    pub outcome: Outcome,
+    /// The record.
+    pub node: NodeRecord,
+}
+
+/// `vpc node mode=remove`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeRemoved {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// `removed`.
+    pub outcome: Outcome,
+    /// The node forgotten.
+    pub node: NodeName,
+}
+
+/// `vpc node mode=list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeList {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// This host, if its identity is set.
+    pub this: Option<Identity>,
+    /// The hosts it knows, by name.
+    pub nodes: Vec<NodeRecord>,
+}
+
+/// One VPC in a line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VpcSummary {
+    /// The VPC.
+    pub vpc: VpcName,
+    /// Its spec's generation.
+    pub generation: u64,
+    /// Member names, by slot (vacant slots left out).
+    pub members: Vec<NodeName>,
+    /// How many links.
+    pub links: usize,
+    /// First VNI of its range.
+    pub vni_first: u64,
+    /// Last VNI of its range.
+    pub vni_last: u64,
+    /// The VPC MTU.
+    pub mtu: u32,
+    /// Where link addresses are cut from.
+    pub peer_network: Network,
+}
+
+impl VpcSummary {
+    /// The summary of `spec`.
+    pub fn of(spec: &Spec) -> Result<VpcSummary> {
+        let vnis = spec.vni_range();
+        Ok(VpcSummary {
+            vpc: spec.name.clone(),
+            generation: spec.generation,
+            members: spec.members().map(|m| m.node.name.clone()).collect(),
+            links: spec.peer_map()?.len(),
+            vni_first: *vnis.start(),
+            vni_last: *vnis.end(),
+            mtu: spec.mtu()?,
+            peer_network: spec.peer_network,
+        })
+    }
+}
+
+/// `vpc mode=init`, `add_member`, `remove_member`, and `list vpc_name=`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Vpc {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The VPC in a line.
+    #[serde(flatten)]
+    pub summary: VpcSummary,
+    /// What was stored, for a change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The whole spec, for `list`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Spec>,
+    /// Notes for the user.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// `vpc mode=list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VpcList {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// Every VPC held, by name.
+    pub vpcs: Vec<VpcSummary>,
+}
+
+/// `vpc mode=remove`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VpcRemoved {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// `removed`.
+    pub outcome: Outcome,
+    /// The VPC forgotten.
+    pub vpc: VpcName,
+}
+
+/// `vpc mode=init_peers`: the peer map.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerMap<'a> {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// Its spec's generation.
+    pub generation: u64,
+    /// Member names, by slot.
+    pub nodes: Vec<NodeName>,
+    /// Where link addresses are cut from.
+    pub peer_network: Network,
+    /// The link blocks' prefix.
+    pub link_prefix: u8,
+    /// How pairs are numbered.
+    pub numbering: Numbering,
+    /// VXLAN UDP port.
+    pub port: u16,
+    /// The VPC MTU.
+    pub mtu: u32,
+    /// Every link.
+    pub links: Vec<Link<'a>>,
+}
+
+impl<'a> PeerMap<'a> {
+    /// The peer map of `spec`.
+    pub fn of(spec: &'a Spec) -> Result<PeerMap<'a>> {
+        Ok(PeerMap {
+            version: REPORT_VERSION,
+            vpc: spec.name.clone(),
+            generation: spec.generation,
+            nodes: spec.members().map(|m| m.node.name.clone()).collect(),
+            peer_network: spec.peer_network,
+            link_prefix: spec.link_prefix,
+            numbering: spec.numbering,
+            port: spec.port,
+            mtu: spec.mtu()?,
+            links: spec.peer_map()?,
+        })
+    }
+}
+
+/// `vpc mode=receive`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Received {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// What was stored.
+    pub outcome: Outcome,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// The generation now held.
+    pub generation: u64,
+}
+
+/// The changes a kernel operation made or would make: `apply`,
+/// `init_vxlan`, `init_bridge`, `teardown`, `destroy_*`, `attach`,
+/// `detach`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// The member planned for.
+    pub node: NodeName,
+    /// Whose kernel rules and commands.
+    pub os: Platform,
+    /// Whether nothing was changed (a dry run).
+    pub dryrun: bool,
+    /// For `attach` and `detach`: what became of the guest record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// For `attach` and `detach`: the guest port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iface: Option<String>,
+    /// The changes, in order.
+    pub changes: Vec<Change>,
+    /// The same as `os`'s commands (`ifconfig` or `ip`/`bridge`).
+    pub commands: Vec<String>,
+    /// Notes for the user.
+    pub warnings: Vec<String>,
+}
+
+/// `vpc mode=status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// This host.
+    pub node: NodeName,
+    /// The verdict: no difference, every tunnel up and answering.
+    pub healthy: bool,
+    /// The findings.
+    #[serde(flatten)]
+    pub health: Health,
+}
+
+/// `vpc mode=init_rc`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Boot {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// What was written.
+    pub outcome: Outcome,
+    /// The boot file.
+    pub path: PathBuf,
+    /// The command that enables it.
+    pub enable: String,
+    /// Whose boot file.
+    pub os: Platform,
+}
+
+/// `vpc mode=leave`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Left {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// This host.
+    pub node: NodeName,
+    /// `removed`, or `unchanged` when the VPC was not held.
+    pub outcome: Outcome,
+    /// How many interfaces were removed.
+    pub removed: usize,
+}
+
+/// One node's result in a multi-node command.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeResult {
+    /// The step (`sync`, `apply`, `leave`).
+    pub step: &'static str,
+    /// The node.
+    pub node: NodeName,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// What it said, or why it failed.
+    pub message: String,
+    /// How long it took.
+    pub seconds: f64,
+}
+
+/// `sync`, `deploy`, `destroy`: every member's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cluster {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// Whether every node succeeded.
+    pub ok: bool,
+    /// How many failed.
+    pub failed: usize,
+    /// Every node's result, in the order they finished.
+    pub results: Vec<NodeResult>,
+}
+
+/// `vpc node mode=add` over SSH.
+#[cfg(feature = "ssh")]
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeJoined {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// What was done.
+    #[serde(flatten)]
+    pub added: crate::cluster::Added,
+}
