@@ -1,8 +1,9 @@
-//! The kernel's rtnetlink answers: a datagram split into messages and
-//! deserialized as the socket layer does (`backend/linux/sys.rs`,
-//! `receive`), the dumps decoded into an observed state
-//! (`backend/linux/codec.rs`, `decode`), and that state planned against the
-//! article's VPC, as `apply`, `teardown` and `status` do.
+//! The kernel's rtnetlink answers: a datagram split into messages and read
+//! by the codec's framing (`backend/linux/codec/frame.rs`: `frames`,
+//! `Frame::decode`, `Dump`, `Acks`, as the socket layer calls them), the
+//! dumps decoded into an observed state (`backend/linux/codec/mod.rs`,
+//! `decode`), and that state planned against the article's VPC, as `apply`,
+//! `teardown` and `status` do.
 //!
 //! Input: one datagram, a sequence of netlink messages (16-byte header in
 //! host order, then the payload, each padded to 4 bytes), e.g. the
@@ -13,38 +14,16 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload, Parseable};
+use netlink_packet_core::Parseable;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::neighbour::NeighbourMessage;
-use vpc_core::backend::linux::codec;
+use vpc_core::backend::linux::codec::{self, frame};
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
 use vpc_core::model::spec::{Options, Spec};
 use vpc_core::plan::{self, Desired, Observed, Platform, Scope};
-
-/// The netlink header's size.
-const HEADER: usize = 16;
-
-/// The datagram's messages, as `sys.rs`'s `receive` frames them: `None`
-/// where it would stop with an error.
-fn frames(datagram: &[u8]) -> Vec<Option<&[u8]>> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + HEADER <= datagram.len() {
-        let mut len = [0u8; 4];
-        len.copy_from_slice(&datagram[at..at + 4]);
-        let len = u32::from_ne_bytes(len) as usize;
-        if len < HEADER || at + len > datagram.len() {
-            out.push(None);
-            break;
-        }
-        out.push(Some(&datagram[at..at + len]));
-        at += (len + 3) & !3;
-    }
-    out
-}
 
 /// `jhoster1`'s part of the article's VPC (three hosts over IPv6).
 fn article() -> &'static Option<Desired> {
@@ -87,28 +66,46 @@ fn plan_against(observed: &Observed) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let (mut links, mut addrs, mut neighbours) = (Vec::new(), Vec::new(), Vec::new());
-    // Each message's payload parsed directly as each kind (as the codec's
-    // tests do), whatever its header says.
+    // As the backend reads it: a fresh socket's three dumps (sequence
+    // numbers 1, 2 and 3, as the seeds carry), and the acknowledgements of
+    // a batch.
+    let mut dumps = [1, 2, 3].map(frame::Dump::new);
+    for dump in &mut dumps {
+        let _ = dump.read(data);
+    }
+    let [links, addrs, neighbours] = dumps;
+    let links = codec::links(links.into_entries());
+    let _ = codec::groups(&links);
+    let addrs = codec::addresses(addrs.into_entries());
+    let neighbours = codec::neighbours(neighbours.into_entries());
+    if let Ok(observed) = codec::decode(&links, &addrs, &neighbours) {
+        plan_against(&observed);
+    }
+    let mut acks = frame::Acks::new(1, 4);
+    let _ = acks.read(data);
+    let _ = acks.refused();
+
+    // Every message whatever its sequence number, decoded by its header's
+    // type and its payload parsed directly as each kind (as the codec's
+    // tests do), up to the first malformed one.
+    let (mut typed_links, mut typed_addrs, mut typed_neighbours) =
+        (Vec::new(), Vec::new(), Vec::new());
     let (mut any_links, mut any_addrs, mut any_neighbours) = (Vec::new(), Vec::new(), Vec::new());
-    for frame in frames(data).into_iter().flatten() {
-        if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(frame) {
-            match m.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => links.push(l),
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) => addrs.push(a),
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(n)) => {
-                    neighbours.push(n)
-                }
-                _ => {}
+    for frame in frame::frames(data).map_while(Result::ok) {
+        match frame.decode() {
+            Ok(frame::Reply::Route(RouteNetlinkMessage::NewLink(l))) => typed_links.push(l),
+            Ok(frame::Reply::Route(RouteNetlinkMessage::NewAddress(a))) => typed_addrs.push(a),
+            Ok(frame::Reply::Route(RouteNetlinkMessage::NewNeighbour(n))) => {
+                typed_neighbours.push(n)
             }
+            _ => {}
         }
-        let payload = &frame[HEADER..];
+        let payload = frame.payload();
         any_links.extend(LinkMessage::parse(payload).ok());
         any_addrs.extend(AddressMessage::parse(payload).ok());
         any_neighbours.extend(NeighbourMessage::parse(payload).ok());
     }
-    let _ = codec::groups(&links);
-    if let Ok(observed) = codec::decode(&links, &addrs, &neighbours) {
+    if let Ok(observed) = codec::decode(&typed_links, &typed_addrs, &typed_neighbours) {
         plan_against(&observed);
     }
     if let Ok(observed) = codec::decode(&any_links, &any_addrs, &any_neighbours) {

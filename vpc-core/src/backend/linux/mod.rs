@@ -1,8 +1,9 @@
 //! The Linux backend: rtnetlink over a blocking socket, no `ip` processes.
 //!
 //! `observe` is three dumps (links, addresses, neighbours). `apply` encodes
-//! the changes ([`codec`]) and sends them in batches ([`sys`]); a batch is
-//! cut only where a change needs the index of an interface created earlier
+//! the changes ([`codec`]) and sends them in batches ([`sys`]); the codec
+//! also reads the answers ([`codec::frame`]), so `sys` only moves bytes. A
+//! batch is cut only where a change needs the index of an interface created earlier
 //! in it, which is then learned with one more link dump. A bring-up is
 //! therefore a handful of round trips whatever the number of peers.
 //!
@@ -57,14 +58,7 @@ impl LinuxKernel {
         request
             .attributes
             .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-        let answers = self.netlink.dump(RouteNetlinkMessage::GetLink(request))?;
-        let links: Vec<LinkMessage> = answers
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewLink(l) => Some(l),
-                _ => None,
-            })
-            .collect();
+        let links = codec::links(self.netlink.dump(RouteNetlinkMessage::GetLink(request))?);
         self.groups = codec::groups(&links);
         Ok(links)
     }
@@ -136,26 +130,13 @@ impl Backend for LinuxKernel {
 
     fn observe(&mut self) -> Result<Observed> {
         let links = self.links()?;
-        let addrs: Vec<AddressMessage> = self
-            .netlink
-            .dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewAddress(a) => Some(a),
-                _ => None,
-            })
-            .collect();
-        let neighbours: Vec<NeighbourMessage> = self
-            .netlink
-            .dump(RouteNetlinkMessage::GetNeighbour(
-                NeighbourMessage::default(),
-            ))?
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewNeighbour(n) => Some(n),
-                _ => None,
-            })
-            .collect();
+        let addrs = codec::addresses(
+            self.netlink
+                .dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?,
+        );
+        let neighbours = codec::neighbours(self.netlink.dump(
+            RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
+        )?);
         let observed = decode(&links, &addrs, &neighbours)?;
         self.indexes = observed
             .ifaces

@@ -9,6 +9,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 use super::codec::Mode;
+use super::codec::frame::{Acks, Dump};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Most bytes of requests in one `send(2)`: well under the socket's send
@@ -73,46 +74,21 @@ impl Netlink {
         seq
     }
 
-    /// Reads one datagram and splits it into messages.
-    fn receive(&mut self) -> Result<Vec<NetlinkMessage<RouteNetlinkMessage>>> {
+    /// Reads one datagram; the codec splits and reads it.
+    fn receive(&mut self) -> Result<&[u8]> {
         let n = self
             .socket
             .recv(&mut &mut self.buf[..], 0)
             .map_err(|e| os_error("recv", &e))?;
-        if n > self.buf.len() {
-            return Err(Error::new(
+        self.buf.get(..n).ok_or_else(|| {
+            Error::new(
                 ErrorKind::Backend,
-                "netlink answer larger than the buffer",
-            ));
-        }
-        let mut out = Vec::new();
-        let mut at = 0;
-        while at + 16 <= n {
-            let len = u32::from_ne_bytes([
-                self.buf[at],
-                self.buf[at + 1],
-                self.buf[at + 2],
-                self.buf[at + 3],
-            ]) as usize;
-            if len < 16 || at + len > n {
-                return Err(Error::new(
-                    ErrorKind::Backend,
-                    format!(
-                        "the kernel's answer is not understood: message of {len} bytes at {at} of {n}"
-                    ),
-                ));
-            }
-            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.buf[at..at + len])
-                .map_err(|e| {
-                Error::new(
-                    ErrorKind::Backend,
-                    format!("the kernel's answer is not understood: {e}"),
-                )
-            })?;
-            out.push(msg);
-            at += (len + 3) & !3;
-        }
-        Ok(out)
+                format!(
+                    "netlink answer of {n} bytes larger than the {}-byte buffer",
+                    self.buf.len()
+                ),
+            )
+        })
     }
 
     /// Sends a dump request and collects every answer.
@@ -125,23 +101,9 @@ impl Netlink {
         self.socket
             .send(&bytes, 0)
             .map_err(|e| os_error("send", &e))?;
-        let mut out = Vec::new();
-        loop {
-            for m in self.receive()? {
-                if m.header.sequence_number != seq {
-                    continue;
-                }
-                match m.payload {
-                    NetlinkPayload::InnerMessage(inner) => out.push(inner),
-                    NetlinkPayload::Done(_) => return Ok(out),
-                    NetlinkPayload::Error(e) => {
-                        let code = e.code.map_or(0, |c| -c.get());
-                        return Err(os_error("dump", &std::io::Error::from_raw_os_error(code)));
-                    }
-                    _ => {}
-                }
-            }
-        }
+        let mut dump = Dump::new(seq);
+        while !dump.read(self.receive()?)? {}
+        Ok(dump.into_entries())
     }
 
     /// Sends `requests` in as few `send(2)` calls as the batch size allows,
@@ -174,29 +136,11 @@ impl Netlink {
             self.socket
                 .send(&bytes, 0)
                 .map_err(|e| os_error("send", &e))?;
-            let mut first_error: Option<(usize, i32)> = None;
-            let mut waiting = seqs.len();
-            while waiting > 0 {
-                for m in self.receive()? {
-                    let (seq0, position0) = seqs[0];
-                    let offset = m.header.sequence_number.wrapping_sub(seq0) as usize;
-                    if offset >= seqs.len() {
-                        continue;
-                    }
-                    let position = position0 + offset;
-                    if let NetlinkPayload::Error(e) = m.payload {
-                        waiting -= 1;
-                        if let Some(code) = e.code {
-                            let errno = -code.get();
-                            if first_error.is_none_or(|(p, _)| position < p) {
-                                first_error = Some((position, errno));
-                            }
-                        }
-                    }
-                }
-            }
-            if first_error.is_some() {
-                return Ok(first_error);
+            let (seq0, position0) = seqs[0];
+            let mut acks = Acks::new(seq0, seqs.len());
+            while !acks.read(self.receive()?)? {}
+            if let Some((offset, errno)) = acks.refused() {
+                return Ok(Some((position0 + offset, errno)));
             }
         }
         Ok(None)

@@ -1,6 +1,9 @@
 //! Pure rtnetlink encoding and decoding: [`Change`]s become route netlink
-//! messages, and dump answers become an [`Observed`] state. No socket here,
-//! so every byte can be checked in tests.
+//! messages, the kernel's datagrams are split and read ([`frame`]), and dump
+//! answers become an [`Observed`] state. No socket here, so every byte can
+//! be checked in tests.
+
+pub mod frame;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -385,6 +388,39 @@ fn decode_vxlan(data: &[InfoVxlan]) -> Result<VxlanConf> {
         return Err(malformed("a vxlan link has no VNI"));
     }
     Ok(conf)
+}
+
+/// The links of a link dump's entries.
+pub fn links(entries: Vec<RouteNetlinkMessage>) -> Vec<LinkMessage> {
+    entries
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewLink(l) => Some(l),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The addresses of an address dump's entries.
+pub fn addresses(entries: Vec<RouteNetlinkMessage>) -> Vec<AddressMessage> {
+    entries
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewAddress(a) => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The neighbour entries of a neighbour dump's entries.
+pub fn neighbours(entries: Vec<RouteNetlinkMessage>) -> Vec<NeighbourMessage> {
+    entries
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewNeighbour(n) => Some(n),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Builds the observed state from the three dumps (links, addresses,
