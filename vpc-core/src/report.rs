@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::mesh::{Link, Numbering};
 use crate::model::addr::Network;
+use crate::model::mesh::{Link, Numbering};
 use crate::model::name::{NodeName, VpcName};
 use crate::model::node::Node;
 use crate::model::platform::Platform;

@@ -121,7 +121,11 @@ impl<'a> Pairs<'a> {
     }
 
     /// `key`'s value read by `parse`, if given.
-    pub fn parse<T>(&self, key: &str, parse: impl FnOnce(&'a str) -> Result<T>) -> Result<Option<T>> {
+    pub fn parse<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&'a str) -> Result<T>,
+    ) -> Result<Option<T>> {
         self.get(key).map(parse).transpose()
     }
 
@@ -437,7 +441,9 @@ impl FromPairs for NodeAddOnline {
             port: p
                 .parse("port", |v| parse_number("port", v, 1..=65535))?
                 .unwrap_or(22),
-            user: p.parse("user", |v| word("user", v))?.unwrap_or_else(|| "root".to_owned()),
+            user: p
+                .parse("user", |v| word("user", v))?
+                .unwrap_or_else(|| "root".to_owned()),
             command: p
                 .parse("command", |v| word("command", v))?
                 .unwrap_or_else(|| "vpc".to_owned()),
@@ -516,6 +522,29 @@ impl FromPairs for Init {
     fn read(p: &Pairs<'_>) -> Result<Self> {
         let vpc = vpc_name(p)?;
         let members = MemberSelection::parse(p.required("node_member")?)?;
+        // The options are the pairs other than the two keys above.
+        let options = SpecOptions::from_pairs(
+            p.iter()
+                .filter(|(k, _)| Self::KEYS.iter().all(|key| key.name != *k)),
+        )?;
+        Ok(Init {
+            vpc,
+            members,
+            options: options.0,
+        })
+    }
+}
+
+/// The spec options alone (`peer_network` required), for a spec defined
+/// without a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecOptions(pub Options);
+
+impl FromPairs for SpecOptions {
+    const OP: &'static str = "init";
+    const KEYS: &'static [Key] = &[];
+    const SPEC_OPTIONS: bool = true;
+    fn read(p: &Pairs<'_>) -> Result<Self> {
         let mut options = Options::default();
         for (key, value) in p.iter() {
             options.set(key, value)?;
@@ -525,11 +554,7 @@ impl FromPairs for Init {
                 "missing key peer_network= for vpc mode=init: a CIDR such as 10.100.0.0/24",
             ));
         }
-        Ok(Init {
-            vpc,
-            members,
-            options,
-        })
+        Ok(SpecOptions(options))
     }
 }
 
@@ -1045,7 +1070,10 @@ mod tests {
 
     #[test]
     fn keys_are_checked_before_values() {
-        assert!(err::<InitPeers>(&[("vpc_name", "a"), ("colour", "red")]).contains("unknown key colour="));
+        assert!(
+            err::<InitPeers>(&[("vpc_name", "a"), ("colour", "red")])
+                .contains("unknown key colour=")
+        );
         assert!(err::<InitPeers>(&[]).contains("missing key vpc_name="));
         assert!(err::<List>(&[("vpc_name", "a"), ("vpc_name", "b")]).contains("given twice"));
         assert!(err::<InitPeers>(&[("vpc_name", "1bad")]).contains("1bad"));
@@ -1053,7 +1081,9 @@ mod tests {
 
     #[test]
     fn dry_run_keys_go_with_dryrun() {
-        assert!(err::<Apply>(&[("vpc_name", "a"), ("os", "linux")]).contains("os= goes with dryrun=1"));
+        assert!(
+            err::<Apply>(&[("vpc_name", "a"), ("os", "linux")]).contains("os= goes with dryrun=1")
+        );
         let a = Apply::from_pairs([("vpc_name", "a"), ("dryrun", "1"), ("os", "freebsd")]);
         assert_eq!(
             a.ok().and_then(|a| a.0.dry_run),
@@ -1070,8 +1100,12 @@ mod tests {
             err::<Init>(&[("vpc_name", "a"), ("node_member", "all")]).contains("peer_network=")
         );
         assert!(
-            err::<Init>(&[("vpc_name", "a"), ("node_member", "all"), ("peer_network", "10.0.0.1/24")])
-                .contains("peer_network")
+            err::<Init>(&[
+                ("vpc_name", "a"),
+                ("node_member", "all"),
+                ("peer_network", "10.0.0.1/24")
+            ])
+            .contains("peer_network")
         );
         let i = Init::from_pairs([
             ("vpc_name", "a"),

@@ -3,11 +3,9 @@
 
 use std::ffi::c_char;
 
-use vpc_core::backend::dryrun::DryRun;
 use vpc_core::model::name::NodeName;
 use vpc_core::model::platform::Platform;
-use vpc_core::ops::{self, Preview};
-use vpc_core::plan::{Observed, Scope};
+use vpc_core::ops::run;
 
 use crate::boundary;
 use crate::error::vpc_error;
@@ -37,23 +35,22 @@ pub extern "C" fn vpc_plan_new(
     boundary::guard(err, || {
         let spec = &boundary::get(spec, "spec")?.0;
         let node = NodeName::new(boundary::text(node, "node")?)?;
-        let platform = match boundary::optional_text(os, "os")? {
-            Some(os) => Platform::parse(os)?,
-            None => Platform::host(),
-        };
+        let os = boundary::optional_text(os, "os")?
+            .map(str::parse::<Platform>)
+            .transpose()?;
         let out = boundary::out(out, "out")?;
-        let mut empty = DryRun::new(platform, Observed::default());
-        let (plan, lines) = ops::dry_run(spec, &node, &mut empty, Preview::Converge(Scope::All))?;
-        let json = serde_json::to_string_pretty(&plan.changes).unwrap_or_default();
+        let what = vpc_core::ops::Preview::Converge(vpc_core::plan::Scope::All);
+        let report = run::plan_spec(spec, &node, os, what)?;
+        let json = vpc_core::report::to_json(&report.changes)?;
         let mut text = String::new();
-        for l in lines {
-            text.push_str(&l);
+        for l in &report.commands {
+            text.push_str(l);
             text.push('\n');
         }
         boundary::put(
             out,
             boundary::handle(vpc_plan {
-                changes: plan.changes.len(),
+                changes: report.changes.len(),
                 json,
                 text,
             }),

@@ -4,10 +4,10 @@ use std::ffi::c_char;
 
 use vpc_core::Error;
 use vpc_core::model::addr::Family;
-use vpc_core::model::members::MemberSelection;
 use vpc_core::model::mtu;
-use vpc_core::model::spec::{Options, Spec};
+use vpc_core::model::spec::Spec;
 use vpc_core::ops::{self};
+use vpc_core::request::{FromPairs, Init};
 
 use crate::boundary::{self, Result};
 use crate::error::vpc_error;
@@ -51,32 +51,8 @@ pub extern "C" fn vpc_spec_define(
     boundary::guard(err, || {
         let store = &boundary::get(store, "store")?.0;
         let out = boundary::out(out, "out")?;
-        let (mut name, mut members) = (None, None);
-        let mut options = Options::default();
-        for i in 0..count {
-            // By contract `keys` and `values` hold `count` pointers each.
-            let k = *boundary::get(keys.wrapping_add(i), "keys")?;
-            let v = *boundary::get(values.wrapping_add(i), "values")?;
-            let key = boundary::text(k, "keys[i]")?;
-            let value = boundary::text(v, "values[i]")?;
-            match key {
-                "vpc_name" => name = Some(vpc_core::model::name::VpcName::new(value)?),
-                "node_member" => members = Some(MemberSelection::parse(value)?),
-                _ if options.set(key, value)? => {}
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "unknown key {key}=: expected a key of vpc mode=init"
-                    ))
-                    .into());
-                }
-            }
-        }
-        let name = name.ok_or_else(|| Error::invalid("missing key vpc_name="))?;
-        let members = members.ok_or_else(|| Error::invalid("missing key node_member="))?;
-        if options.peer_network.is_none() {
-            return Err(Error::invalid("missing key peer_network=").into());
-        }
-        let spec = ops::define_vpc(store, name, &members, &options)?;
+        let req = Init::from_pairs(crate::node::pairs(keys, values, count)?)?;
+        let spec = ops::define_vpc(store, req.vpc, &req.members, &req.options)?;
         boundary::put(out, boundary::handle(vpc_spec(spec)));
         Ok(())
     })

@@ -3,10 +3,11 @@
 use std::ffi::c_char;
 
 use vpc_core::model::name::VpcName;
+use vpc_core::ops::run;
+use vpc_core::report;
 use vpc_core::store::Store;
-use vpc_core::{Error, ErrorKind, ops};
 
-use crate::boundary::{self, Failure, Result};
+use crate::boundary::{self, Result};
 use crate::error::vpc_error;
 use crate::spec::vpc_spec;
 use crate::status::vpc_status;
@@ -18,16 +19,6 @@ pub struct vpc_store(pub(crate) Store);
 
 pub(crate) fn vpc_name(p: *const c_char) -> Result<VpcName> {
     Ok(VpcName::new(boundary::text(p, "vpc")?)?)
-}
-
-fn json(value: &impl serde::Serialize) -> Result<*mut c_char> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| {
-        Failure::from(Error::new(
-            ErrorKind::Io,
-            format!("cannot encode JSON: {e}"),
-        ))
-    })?;
-    boundary::c_string(text)
 }
 
 /// Opens the state directory `dir`, or with `dir` NULL the one the CLI
@@ -66,13 +57,13 @@ pub extern "C" fn vpc_store_nodes_json(
     boundary::guard(err, || {
         let store = &boundary::get(store, "store")?.0;
         let out = boundary::out(out, "out")?;
-        let doc = serde_json::json!({ "this": store.identity()?, "nodes": store.nodes()? });
-        boundary::put(out, json(&doc)?);
+        let list = run::node_list(store, &vpc_core::request::NodeList)?;
+        boundary::put(out, boundary::c_string(report::to_json(&list)?)?);
         Ok(())
     })
 }
 
-/// The names of the VPCs held, as a JSON array.
+/// The VPCs held, one line each, as `vpc mode=list --json` prints them.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_store_vpcs_json(
     store: *const vpc_store,
@@ -82,12 +73,10 @@ pub extern "C" fn vpc_store_vpcs_json(
     boundary::guard(err, || {
         let store = &boundary::get(store, "store")?.0;
         let out = boundary::out(out, "out")?;
-        let names: Vec<String> = store
-            .vpcs()?
-            .into_iter()
-            .map(|s| s.name.to_string())
-            .collect();
-        boundary::put(out, json(&names)?);
+        boundary::put(
+            out,
+            boundary::c_string(report::to_json(&run::list(store)?)?)?,
+        );
         Ok(())
     })
 }
@@ -139,7 +128,7 @@ pub extern "C" fn vpc_store_receive(
     boundary::guard(err, || {
         let store = &boundary::get(store, "store")?.0;
         let text = boundary::text(json, "json")?;
-        ops::receive(store, text)?;
+        run::receive(store, text)?;
         Ok(())
     })
 }

@@ -7,13 +7,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use serde::Serialize;
 use vpc_core::Error;
-use vpc_core::model::addr::Family;
 use vpc_core::model::members::MemberSelection;
 use vpc_core::model::name::{NodeName, VpcName};
-use vpc_core::model::platform::Platform;
 use vpc_core::model::quota;
-use vpc_core::model::spec::{OPTION_KEYS, Options};
-use vpc_core::plan::Scope;
+use vpc_core::model::spec::Options;
+use vpc_core::request::{FromPairs, SpecOptions};
 
 use crate::errors::OrRaise;
 
@@ -62,23 +60,22 @@ pub(crate) fn size(key: &str, value: &Bound<'_, PyAny>) -> PyResult<u64> {
     quota::parse_size(key, &text(key, value)?).or_raise()
 }
 
-/// `mode=init`'s options from keyword arguments, each read by
-/// `Options::set` as the CLI reads `key=value`.
+/// `mode=init`'s options from keyword arguments, read by the core as
+/// the CLI's `key=value` words are.
 pub(crate) fn options(peer_network: &str, more: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
-    let mut options = Options::default();
-    options.set("peer_network", peer_network).or_raise()?;
+    let mut pairs = vec![("peer_network".to_owned(), peer_network.to_owned())];
     for (key, value) in more.into_iter().flat_map(|d| d.iter()) {
         let key: String = key.extract()?;
-        if !options.set(&key, &text(&key, &value)?).or_raise()? {
-            let known: Vec<&str> = OPTION_KEYS.iter().map(|(k, _)| *k).collect();
-            return Err(Error::invalid(format!(
-                "{key} is not an option of a VPC: expected one of {}",
-                known.join(", ")
-            )))
-            .or_raise();
-        }
+        let text = text(&key, &value)?;
+        pairs.push((key, text));
     }
-    Ok(options)
+    let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    Ok(SpecOptions::from_pairs(pairs).or_raise()?.0)
+}
+
+/// A str-parsed core value (`os`, `scope`, `family`…), as the CLI reads it.
+pub(crate) fn word<T: FromStr<Err = Error>>(text: &str) -> PyResult<T> {
+    text.parse().or_raise()
 }
 
 /// `node_member`: `"all"`, `"a,b"`, or a sequence of names.
@@ -94,53 +91,6 @@ pub(crate) fn members(value: &Bound<'_, PyAny>) -> PyResult<MemberSelection> {
         .collect::<vpc_core::Result<_>>()
         .map(MemberSelection::List)
         .or_raise()
-}
-
-/// `os=`: `freebsd` or `linux`; `None` is this host's.
-pub(crate) fn platform(os: Option<&str>) -> PyResult<Platform> {
-    os.map_or(Ok(Platform::host()), Platform::parse).or_raise()
-}
-
-/// The name of a platform, as `os=` takes it.
-pub(crate) fn platform_name(platform: Platform) -> &'static str {
-    match platform {
-        Platform::FreeBsd => "freebsd",
-        Platform::Linux => "linux",
-    }
-}
-
-/// `scope=`: which half of a node's VPC, as `apply` / `init_vxlan` /
-/// `init_bridge` choose it.
-pub(crate) fn scope(text: &str) -> PyResult<Scope> {
-    match text {
-        "all" => Ok(Scope::All),
-        "tunnels" => Ok(Scope::Tunnels),
-        "bridge" => Ok(Scope::Bridge),
-        _ => Err(Error::invalid(format!(
-            "scope {text:?} is not valid: expected all, tunnels or bridge"
-        )))
-        .or_raise(),
-    }
-}
-
-/// An underlay family, `v4` or `v6` (as the peer map's JSON names it).
-pub(crate) fn family(text: &str) -> PyResult<Family> {
-    match text {
-        "v4" => Ok(Family::V4),
-        "v6" => Ok(Family::V6),
-        _ => Err(Error::invalid(format!(
-            "family {text:?} is not valid: expected v4 or v6"
-        )))
-        .or_raise(),
-    }
-}
-
-/// The name [`family`] reads.
-pub(crate) fn family_name(family: Family) -> &'static str {
-    match family {
-        Family::V4 => "v4",
-        Family::V6 => "v6",
-    }
 }
 
 /// Plain data (a change, a health report) as Python dicts and lists: the

@@ -9,7 +9,8 @@
 //! - [`args`]: Python arguments to core values (names, addresses, options).
 //! - [`model`]: value objects (`Node`, `Spec`, `Link`, `Quota`, …) and the
 //!   pure functions (`mtu`, `overhead`, `admit`, `parse_size`).
-//! - [`report`]: what plans and status return (`Plan`, `Health`).
+//! - [`report`]: the core's reports (`Plan`, `Health`, `Report`), each
+//!   with `to_json()`.
 //! - [`store`]: `Store`, a state directory and the local operations on it;
 //!   the kernel is called with the interpreter released.
 
@@ -36,6 +37,7 @@ fn _vpc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<report::Plan>()?;
     m.add_class::<report::TunnelHealth>()?;
     m.add_class::<report::Health>()?;
+    m.add_class::<report::Report>()?;
     m.add_class::<store::Store>()?;
     m.add_function(wrap_pyfunction!(model::mtu, m)?)?;
     m.add_function(wrap_pyfunction!(model::overhead, m)?)?;

@@ -5,10 +5,9 @@ use std::hash::{Hash, Hasher};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use vpc_core::backend::dryrun::DryRun;
 use vpc_core::model::{mesh, mtu as core_mtu, node, quota as core_quota, spec};
-use vpc_core::ops::{self, Preview};
-use vpc_core::plan::Observed;
+use vpc_core::ops::Preview;
+use vpc_core::ops::run;
 use vpc_core::store;
 
 use crate::args;
@@ -194,7 +193,7 @@ impl From<&mesh::Link<'_>> for Link {
             pair: l.pair,
             vni: l.vni,
             interface: l.interface(),
-            family: args::family_name(l.family).to_owned(),
+            family: l.family.as_str().to_owned(),
             ends: (end(&l.ends[0]), end(&l.ends[1])),
         }
     }
@@ -386,19 +385,14 @@ impl Spec {
     /// dryrun=1 os=OS node=NODE`, or `mode=teardown` with `teardown=True`.
     #[pyo3(signature = (node, *, os=None, scope="all", teardown=false))]
     fn plan(&self, node: &str, os: Option<&str>, scope: &str, teardown: bool) -> PyResult<Plan> {
-        let (node, platform, what) = (
+        let (node, os, what) = (
             args::node_name(node)?,
-            args::platform(os)?,
+            os.map(args::word).transpose()?,
             preview(scope, teardown)?,
         );
-        let (plan, lines) = ops::dry_run(
-            &self.0,
-            &node,
-            &mut DryRun::new(platform, Observed::default()),
-            what,
-        )
-        .or_raise()?;
-        Ok(Plan::new(&self.0.name, &node, platform, plan, lines))
+        run::plan_spec(&self.0, &node, os, what)
+            .or_raise()
+            .map(Plan)
     }
 
     fn __repr__(&self) -> String {
@@ -408,7 +402,7 @@ impl Spec {
 
 /// What a dry run previews.
 pub(crate) fn preview(scope: &str, teardown: bool) -> PyResult<Preview> {
-    let scope = args::scope(scope)?;
+    let scope = args::word(scope)?;
     Ok(if teardown {
         Preview::Teardown(scope)
     } else {
@@ -574,7 +568,7 @@ pub(crate) fn mtu(
 ) -> PyResult<u32> {
     let families = families
         .iter()
-        .map(|f| args::family(f))
+        .map(|f| args::word(f))
         .collect::<PyResult<Vec<_>>>()?;
     core_mtu::vpc_mtu(underlay_mtu, families, vlan, requested).or_raise()
 }
@@ -583,7 +577,7 @@ pub(crate) fn mtu(
 #[pyfunction]
 #[pyo3(signature = (family, vlan=false))]
 pub(crate) fn overhead(family: &str, vlan: bool) -> PyResult<u32> {
-    Ok(core_mtu::overhead(args::family(family)?, vlan))
+    Ok(core_mtu::overhead(args::word(family)?, vlan))
 }
 
 /// Checks that `request` fits beside `used` under `quota`; returns the

@@ -7,36 +7,22 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use vpc_core::backend::{self, Backend};
 use vpc_core::model::addr::IfAddr;
 use vpc_core::model::members::MemberSelection;
-use vpc_core::model::name::VpcName;
 use vpc_core::model::quota::Usage as CoreUsage;
-use vpc_core::plan::{self as core_plan};
-use vpc_core::{boot, ops, store};
+use vpc_core::ops::run;
+use vpc_core::{boot, ops, request, store};
 
 use crate::args;
 use crate::errors::OrRaise;
 use crate::model::{self, Node, NodeRecord, Spec};
-use crate::report::{Health, Plan};
+use crate::report::{Health, Plan, Report};
 
 /// A state directory: this host's identity, the hosts it knows and the
 /// VPCs it holds. Nothing is created until the first change.
 #[pyclass(frozen, module = "vpc._vpc")]
 #[derive(Debug, Clone)]
 pub(crate) struct Store(store::Store);
-
-/// Runs `change` against this host's kernel and reports what it did.
-fn on_host(
-    store: &store::Store,
-    vpc: &VpcName,
-    change: impl FnOnce(&mut dyn Backend) -> vpc_core::Result<core_plan::Plan>,
-) -> vpc_core::Result<Plan> {
-    let me = store.this_node()?.name;
-    let mut kernel = backend::host()?;
-    let plan = change(kernel.as_mut())?;
-    Ok(Plan::done(vpc, &me, kernel.platform(), plan))
-}
 
 #[pymethods]
 impl Store {
@@ -212,41 +198,60 @@ impl Store {
         scope: &str,
         teardown: bool,
     ) -> PyResult<Plan> {
-        let (name, what, node) = (
-            args::vpc_name(vpc)?,
-            model::preview(scope, teardown)?,
-            node.map(args::node_name).transpose()?,
-        );
-        let os = os.map(|o| args::platform(Some(o))).transpose()?;
+        let dry = request::DryRun {
+            os: os.map(args::word).transpose()?,
+            node: node.map(args::node_name).transpose()?,
+        };
+        let (vpc, scope) = (args::vpc_name(vpc)?, args::word(scope)?);
         py.detach(|| {
-            let spec = self.0.require_vpc(&name)?;
-            let me = match &node {
-                Some(n) => n.clone(),
-                None => self.0.this_node()?.name,
-            };
-            let mut kernel = backend::preview(os, node.is_some());
-            let (plan, lines) = ops::dry_run(&spec, &me, kernel.as_mut(), what)?;
-            Ok(Plan::new(&name, &me, kernel.platform(), plan, lines))
+            if teardown {
+                let req = request::Teardown {
+                    vpc,
+                    scope,
+                    dry_run: Some(dry),
+                };
+                run::teardown(&self.0, &req)
+            } else {
+                let req = request::Converge {
+                    vpc,
+                    scope,
+                    dry_run: Some(dry),
+                    bridge_ips: None,
+                };
+                run::converge(&self.0, &req)
+            }
         })
         .or_raise()
+        .map(Plan)
     }
 
     /// Converges `scope` (`all`, `tunnels`, `bridge`) of `vpc` on this
     /// host's kernel (`vpc mode=apply`); returns what was done.
     #[pyo3(signature = (vpc, scope="all"))]
     fn apply(&self, py: Python<'_>, vpc: &str, scope: &str) -> PyResult<Plan> {
-        let (name, scope) = (args::vpc_name(vpc)?, args::scope(scope)?);
-        py.detach(|| on_host(&self.0, &name, |k| ops::converge(&self.0, &name, k, scope)))
+        let req = request::Converge {
+            vpc: args::vpc_name(vpc)?,
+            scope: args::word(scope)?,
+            dry_run: None,
+            bridge_ips: None,
+        };
+        py.detach(|| run::converge(&self.0, &req))
             .or_raise()
+            .map(Plan)
     }
 
     /// Removes `scope` of `vpc`'s interfaces from this host (`vpc
     /// mode=teardown`); returns what was done.
     #[pyo3(signature = (vpc, scope="all"))]
     fn teardown(&self, py: Python<'_>, vpc: &str, scope: &str) -> PyResult<Plan> {
-        let (name, scope) = (args::vpc_name(vpc)?, args::scope(scope)?);
-        py.detach(|| on_host(&self.0, &name, |k| ops::teardown(&self.0, &name, k, scope)))
+        let req = request::Teardown {
+            vpc: args::vpc_name(vpc)?,
+            scope: args::word(scope)?,
+            dry_run: None,
+        };
+        py.detach(|| run::teardown(&self.0, &req))
             .or_raise()
+            .map(Plan)
     }
 
     /// Compares this host's interfaces of `vpc` with the spec and probes
@@ -254,16 +259,40 @@ impl Store {
     /// mode=status`).
     #[pyo3(signature = (vpc, timeout_ms=1000))]
     fn status(&self, py: Python<'_>, vpc: &str, timeout_ms: u64) -> PyResult<Health> {
-        let name = args::vpc_name(vpc)?;
-        let timeout = Duration::from_millis(timeout_ms);
+        let req = request::Status {
+            vpc: args::vpc_name(vpc)?,
+            timeout: Duration::from_millis(timeout_ms),
+        };
+        py.detach(|| run::status(&self.0, &req))
+            .or_raise()
+            .map(Health)
+    }
+
+    /// Runs any operation as the command line does, with `pairs` as its
+    /// `key=value` words (numbers and bools allowed): `op` is the words
+    /// after `vpc`, such as `"node init"`, `"init"` or `"apply"`; `input`
+    /// is the document `"receive"` reads. Returns the report that `vpc OP
+    /// … --json` prints.
+    #[pyo3(signature = (op, *, input=None, **pairs))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        input: Option<&str>,
+        pairs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Report> {
+        let mut words: Vec<(String, String)> = Vec::new();
+        for (key, value) in pairs.into_iter().flat_map(|d| d.iter()) {
+            let key: String = key.extract()?;
+            let text = args::text(&key, &value)?;
+            words.push((key, text));
+        }
         py.detach(|| {
-            let me = self.0.this_node()?.name;
-            Ok(Health::new(
-                &me,
-                ops::status(&self.0, &name, backend::host()?.as_mut(), timeout)?,
-            ))
+            let pairs = words.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            run::by_name(&self.0, op, pairs, input)
         })
         .or_raise()
+        .map(Report)
     }
 
     /// Attaches guest port `iface` to `vpc`'s bridge after the quota
@@ -279,32 +308,24 @@ impl Store {
         mem: Option<&Bound<'_, PyAny>>,
         disk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<String> {
-        let (name, usage) = (
-            args::vpc_name(vpc)?,
-            CoreUsage::from(&model::Usage::guest(cpus, mem, disk)?),
-        );
-        py.detach(|| {
-            Ok(
-                ops::attach(&self.0, &name, backend::host()?.as_mut(), iface, usage)?
-                    .0
-                    .to_string(),
-            )
-        })
-        .or_raise()
+        let req = request::Attach {
+            vpc: args::vpc_name(vpc)?,
+            iface: request::iface_name(iface).or_raise()?,
+            usage: CoreUsage::from(&model::Usage::guest(cpus, mem, disk)?),
+        };
+        let r = py.detach(|| run::attach(&self.0, &req)).or_raise()?;
+        Ok(r.outcome.map_or("", |o| o.as_str()).to_owned())
     }
 
     /// Takes guest port `iface` out of `vpc`'s bridge and forgets it (`vpc
     /// mode=detach`). Returns `removed` or `unchanged`.
     fn detach(&self, py: Python<'_>, vpc: &str, iface: &str) -> PyResult<String> {
-        let name = args::vpc_name(vpc)?;
-        py.detach(|| {
-            Ok(
-                ops::detach(&self.0, &name, backend::host()?.as_mut(), iface)?
-                    .0
-                    .to_string(),
-            )
-        })
-        .or_raise()
+        let req = request::Detach {
+            vpc: args::vpc_name(vpc)?,
+            iface: request::iface_name(iface).or_raise()?,
+        };
+        let r = py.detach(|| run::detach(&self.0, &req)).or_raise()?;
+        Ok(r.outcome.map_or("", |o| o.as_str()).to_owned())
     }
 
     fn __repr__(&self) -> String {

@@ -16,7 +16,10 @@ fn text(r: &Changes) -> String {
     let mut text = String::new();
     if r.dryrun {
         if r.commands.is_empty() {
-            text.push_str(&format!("# VPC {} on {}: nothing to change\n", r.vpc, r.node));
+            text.push_str(&format!(
+                "# VPC {} on {}: nothing to change\n",
+                r.vpc, r.node
+            ));
         }
         for l in &r.commands {
             text.push_str(l);

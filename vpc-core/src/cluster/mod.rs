@@ -18,14 +18,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use self::ssh::{Auth, Connection};
-use crate::report::NodeResult;
-use crate::request::Timeouts;
 use crate::backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::{NodeName, VpcName};
 use crate::model::platform::Platform;
 use crate::ops::{self};
 use crate::plan::Scope;
+use crate::report::NodeResult;
+use crate::request::Timeouts;
 use crate::store::Outcome;
 use crate::store::{NodeRecord, Store};
 

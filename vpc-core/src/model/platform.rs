@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-
 /// The kernel whose rules a node's desired state follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,7 +23,6 @@ impl Platform {
             Platform::Linux
         }
     }
-
 }
 
 crate::model::words!(Platform, "os", { FreeBsd => "freebsd", Linux => "linux" }, display);

@@ -29,10 +29,7 @@ pub fn node_init(store: &Store, req: &request::NodeInit) -> Result<report::NodeI
 }
 
 /// `vpc node mode=add offline=1`.
-pub fn node_add_offline(
-    store: &Store,
-    req: &request::NodeAddOffline,
-) -> Result<report::NodeAdded> {
+pub fn node_add_offline(store: &Store, req: &request::NodeAddOffline) -> Result<report::NodeAdded> {
     Ok(report::NodeAdded {
         version: REPORT_VERSION,
         outcome: state::node_add_offline(store, req.record.clone())?,
@@ -234,11 +231,22 @@ fn preview(
         spec.set_bridge_addrs(&node, addrs.to_vec())?;
     }
     let mut kernel = backend::preview(dry.os, dry.node.is_some());
+    dry_changes(&spec, node, kernel.as_mut(), what)
+}
+
+/// The report of a dry run of `what` for member `node` of `spec` on
+/// `kernel`.
+fn dry_changes(
+    spec: &Spec,
+    node: NodeName,
+    kernel: &mut dyn Backend,
+    what: kernel::Preview,
+) -> Result<report::Changes> {
     let platform = kernel.platform();
-    let (plan, commands) = kernel::dry_run(&spec, &node, kernel.as_mut(), what)?;
+    let (plan, commands) = kernel::dry_run(spec, &node, kernel, what)?;
     Ok(report::Changes {
         version: REPORT_VERSION,
-        vpc: vpc.clone(),
+        vpc: spec.name.clone(),
         node,
         os: platform,
         dryrun: true,
@@ -248,6 +256,20 @@ fn preview(
         commands,
         warnings: plan.warnings,
     })
+}
+
+/// The plan of `what` for member `node` of `spec` against an empty node
+/// under `os`'s rules (default this host's): `vpc mode=apply dryrun=1
+/// os=OS node=NODE` without a store.
+pub fn plan_spec(
+    spec: &Spec,
+    node: &NodeName,
+    os: Option<Platform>,
+    what: kernel::Preview,
+) -> Result<report::Changes> {
+    let platform = os.unwrap_or_else(Platform::host);
+    let mut empty = dryrun::DryRun::new(platform, crate::plan::Observed::default());
+    dry_changes(spec, node.clone(), &mut empty, what)
 }
 
 /// `apply`, `init_vxlan`, `init_bridge` on this host's kernel (or a dry run).
@@ -432,4 +454,96 @@ pub fn destroy(
     let boot = crate::boot::dir(None, Platform::host());
     let results = crate::cluster::destroy(store, &c.vpc, &c.timeouts, req.force, &boot, on)?;
     Ok(cluster_report(&c.vpc, results))
+}
+
+// ---------------------------------------------------------------------------
+// Any operation by name
+
+/// Runs operation `op` — the words after `vpc` on a command line, such as
+/// `node init` for `vpc node mode=init` or `apply` for `vpc mode=apply` —
+/// with `pairs`, and answers with its report as JSON ([`report::to_json`]).
+/// `input` is the document `receive` reads. This is what the C ABI's
+/// `vpc_store_run` and Python's `Store.run` call; the SSH operations are
+/// not among them (they need a terminal for passwords and print progress).
+pub fn by_name<'a>(
+    store: &Store,
+    op: &str,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    input: Option<&str>,
+) -> Result<String> {
+    use request::FromPairs;
+    fn json(r: &impl serde::Serialize) -> Result<String> {
+        report::to_json(r)
+    }
+    match op {
+        "node init" => json(&node_init(store, &request::NodeInit::from_pairs(pairs)?)?),
+        "node add" => match request::NodeAdd::from_pairs(pairs)? {
+            request::NodeAdd::Offline(req) => json(&node_add_offline(store, &req)?),
+            request::NodeAdd::Online(_) => Err(over_ssh(op)),
+        },
+        "node remove" => json(&node_remove(
+            store,
+            &request::NodeRemove::from_pairs(pairs)?,
+        )?),
+        "node list" => json(&node_list(store, &request::NodeList::from_pairs(pairs)?)?),
+        "init" => json(&init(store, &request::Init::from_pairs(pairs)?)?),
+        "init_peers" => {
+            let req = request::InitPeers::from_pairs(pairs)?;
+            json(&report::PeerMap::of(&spec(store, &req.vpc)?)?)
+        }
+        "list" => match request::List::from_pairs(pairs)?.vpc {
+            Some(vpc) => json(&show(store, &vpc)?),
+            None => json(&list(store)?),
+        },
+        "remove" => json(&remove(store, &request::Remove::from_pairs(pairs)?)?),
+        "add_member" => json(&add_member(store, &request::AddMember::from_pairs(pairs)?)?),
+        "remove_member" => json(&remove_member(
+            store,
+            &request::RemoveMember::from_pairs(pairs)?,
+        )?),
+        "export" => Ok(spec(store, &request::Export::from_pairs(pairs)?.vpc)?.to_json()),
+        "receive" => {
+            request::Receive::from_pairs(pairs)?;
+            let text = input.ok_or_else(|| {
+                Error::invalid("receive reads a spec document: expected one as input")
+            })?;
+            json(&receive(store, text)?)
+        }
+        "apply" => json(&converge(store, &request::Apply::from_pairs(pairs)?.0)?),
+        "init_vxlan" => json(&converge(store, &request::InitVxlan::from_pairs(pairs)?.0)?),
+        "init_bridge" => json(&converge(
+            store,
+            &request::InitBridge::from_pairs(pairs)?.0,
+        )?),
+        "teardown" => json(&teardown(
+            store,
+            &request::TeardownAll::from_pairs(pairs)?.0,
+        )?),
+        "destroy_vxlan" => json(&teardown(
+            store,
+            &request::DestroyVxlan::from_pairs(pairs)?.0,
+        )?),
+        "destroy_bridge" => json(&teardown(
+            store,
+            &request::DestroyBridge::from_pairs(pairs)?.0,
+        )?),
+        "attach" => json(&attach(store, &request::Attach::from_pairs(pairs)?)?),
+        "detach" => json(&detach(store, &request::Detach::from_pairs(pairs)?)?),
+        "status" => json(&status(store, &request::Status::from_pairs(pairs)?)?),
+        "leave" => json(&leave(store, &request::Leave::from_pairs(pairs)?)?),
+        "init_rc" => json(&init_rc(store, &request::InitRc::from_pairs(pairs)?)?),
+        "sync" | "deploy" | "destroy" => Err(over_ssh(op)),
+        _ => Err(Error::invalid(format!(
+            "operation {op:?} is not known: expected the words after vpc on a command line, \
+             such as \"node init\", \"init\" or \"apply\""
+        ))),
+    }
+}
+
+/// The operations that reach other hosts are the CLI's.
+fn over_ssh(op: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("{op} reaches other hosts over SSH: run it with the vpc command"),
+    )
 }
