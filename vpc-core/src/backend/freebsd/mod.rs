@@ -16,8 +16,10 @@
 //!   returned, read back RUNNING); `codec/errno.rs` words the kernel's
 //!   refusals. Platform-independent, so every byte is tested on any host.
 //! - `sys`: the executor, which opens the sockets, pins the buffers, writes
-//!   their addresses, calls `ioctl(2)` and decodes the answers. The only
-//!   `unsafe` and the only part that needs FreeBSD.
+//!   their addresses, calls `ioctl(2)` and decodes the answers; `nix` opens the
+//!   sockets and walks getifaddrs(3). The only `unsafe` (ioctl(2) itself and
+//!   one sysctlbyname(3), which nix does not wrap) and the only part that
+//!   needs FreeBSD.
 //!
 //! [`Change`]: crate::plan::Change
 

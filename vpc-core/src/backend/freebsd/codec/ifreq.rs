@@ -266,6 +266,19 @@ pub fn set_mtu(name: &IfName, mtu: u32) -> Result<Request> {
     ))
 }
 
+/// `SIOCGIFMTU`: the executor reads each interface's MTU this way, as
+/// getifaddrs(3) through `nix` does not hand out `ifa_data`.
+pub fn get_mtu(name: &IfName) -> Request {
+    let mut r = Request::new(
+        format!("read the MTU of {name}"),
+        abi::SIOCGIFMTU,
+        Socket::Inet,
+        ifreq(name),
+    );
+    r.read_back = ReadBack::Mtu;
+    r
+}
+
 /// `SIOCDIFADDR` (AF_INET socket): an `ifreq` whose `ifr_addr` is the
 /// address (a malformed one would delete the first IPv4 address).
 pub fn del_inet(name: &IfName, addr: Ipv4Addr) -> Request {
@@ -409,6 +422,8 @@ mod tests {
         for bad in [0, 71, 65536] {
             assert!(set_mtu(&n("vxlan1"), bad).is_err(), "{bad}");
         }
+        let r = get_mtu(&n("vxlan1"));
+        assert_eq!((r.code, &r.read_back), (0xc020_6933, &ReadBack::Mtu));
         // SIOCGIFFLAGS; the flag word as SIOCSIFFLAGS carries it.
         let r = get_flags(&n("vxlan1"));
         assert_eq!((r.code, &r.read_back), (0xc020_6911, &ReadBack::Flags));

@@ -80,8 +80,8 @@ pub use ifbreq::{
 pub use ifdrv::VxlanCmd;
 pub use ifreq::{
     DESCRIPTION_ROOM, check_running, create_bridge, decode_description, decode_flags, decode_index,
-    decode_mtu, decode_name, del_inet, destroy, get_description, get_flags, rename, rename_created,
-    set_description, set_mtu, up,
+    decode_mtu, decode_name, del_inet, destroy, get_description, get_flags, get_mtu, rename,
+    rename_created, set_description, set_mtu, up,
 };
 pub use ifvxlancfg::{VxlanConfig, decode_vxlan_config, vxlan_get_config};
 pub use ifvxlanparam::{VxlanParams, create_vxlan};
@@ -121,6 +121,7 @@ mod tests {
             set_description(&vx, "d").unwrap(),
             get_description(&vx),
             get_flags(&vx),
+            get_mtu(&vx),
             up(&vx),
             set_mtu(&vx, 1500).unwrap(),
             bridge_add(&br, &vx),
@@ -191,6 +192,7 @@ mod tests {
             let gets = matches!(
                 r.read_back,
                 ReadBack::Flags
+                    | ReadBack::Mtu
                     | ReadBack::VxlanConfig
                     | ReadBack::MemberFlags
                     | ReadBack::Members

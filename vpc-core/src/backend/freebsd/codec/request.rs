@@ -90,6 +90,7 @@ pub enum Merge {
 ///
 /// [`decode_name`]: super::decode_name
 /// [`decode_flags`]: super::decode_flags
+/// [`decode_mtu`]: super::decode_mtu
 /// [`decode_vxlan_config`]: super::decode_vxlan_config
 /// [`decode_member_flags`]: super::decode_member_flags
 /// [`decode_members`]: super::decode_members
@@ -107,6 +108,8 @@ pub enum ReadBack {
     CreatedName,
     /// Interface flags in the outer `ifreq`: [`decode_flags`].
     Flags,
+    /// The MTU in the outer `ifreq`: [`decode_mtu`].
+    Mtu,
     /// The inner `ifvxlancfg`: [`decode_vxlan_config`].
     VxlanConfig,
     /// The inner `ifbreq`'s flags: [`decode_member_flags`].
