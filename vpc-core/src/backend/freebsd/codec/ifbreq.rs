@@ -14,7 +14,7 @@ pub(crate) mod field {
     use crate::backend::freebsd::abi;
     use core::ops::Range;
 
-    /// `ifbr_ifsname` (char[16]).
+    /// `ifbr_ifsname` (`char[16]`).
     pub(crate) const IFSNAME: Range<usize> = abi::IFBR_IFSNAME..abi::IFBR_IFSNAME + abi::IFNAMSIZ;
     /// `ifbr_ifsflags` (u32).
     pub(crate) const IFSFLAGS: Range<usize> = abi::IFBR_IFSFLAGS..abi::IFBR_IFSFLAGS + 4;

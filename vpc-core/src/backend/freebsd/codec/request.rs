@@ -8,6 +8,11 @@ use std::fmt;
 use super::super::abi;
 use super::bytes::{get_u16, get_u32, get_u64, set_checked};
 use super::value::IfName;
+#[cfg(doc)]
+use super::{
+    check_running, decode_description, decode_flags, decode_member_flags, decode_members,
+    decode_mtu, decode_name, decode_vxlan_config, get_flags, members_need_more,
+};
 use super::{ifbreq, ifdrv, ifreq};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -75,9 +80,6 @@ pub enum Merge {
     /// The kernel replaces the flags this request sets: send `read` first,
     /// decode its flags ([`decode_flags`] or [`decode_member_flags`], per
     /// its [`ReadBack`]) and send [`Request::merged`] with them instead.
-    ///
-    /// [`decode_flags`]: super::decode_flags
-    /// [`decode_member_flags`]: super::decode_member_flags
     OrFlags {
         /// The request that reads the current flags.
         read: Box<Request>,
@@ -87,17 +89,6 @@ pub enum Merge {
 }
 
 /// What the executor reads back after a successful call.
-///
-/// [`decode_name`]: super::decode_name
-/// [`decode_flags`]: super::decode_flags
-/// [`decode_mtu`]: super::decode_mtu
-/// [`decode_vxlan_config`]: super::decode_vxlan_config
-/// [`decode_member_flags`]: super::decode_member_flags
-/// [`decode_members`]: super::decode_members
-/// [`members_need_more`]: super::members_need_more
-/// [`decode_description`]: super::decode_description
-/// [`get_flags`]: super::get_flags
-/// [`check_running`]: super::check_running
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadBack {
     /// Nothing.
