@@ -1,4 +1,4 @@
-//! The FreeBSD kernel's ioctl answers (`backend/freebsd/codec.rs`, the
+//! The FreeBSD kernel's ioctl answers (`backend/freebsd/codec/`, the
 //! decoders): the buffers `ioctl(2)` wrote, as the executor hands them to
 //! the codec.
 //!

@@ -1,13 +1,20 @@
 //! The FreeBSD executor: [`Request`]s carried out with ioctl(2) on an
 //! AF_INET (and, for IPv6 addresses, an AF_INET6) datagram socket, and the
-//! kernel's interfaces read with getifaddrs(3) plus a few ioctls each. The
-//! only `unsafe` of the FreeBSD backend lives here.
+//! kernel's interfaces read with getifaddrs(3) plus a few ioctls each.
+//! `nix` opens the sockets and walks getifaddrs(3); the only `unsafe` of
+//! the FreeBSD backend, ioctl(2) and sysctlbyname(3), which nix does not
+//! wrap, lives here.
 
 use std::collections::BTreeMap;
 use std::ffi::CStr;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::num::NonZeroU16;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::ifaddrs::getifaddrs;
+use nix::net::if_::{InterfaceFlags, if_nametoindex};
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrStorage, socket};
 
 use super::abi;
 use super::codec::{self, IfName, Merge, ReadBack, Request, Socket, Target};
@@ -31,15 +38,9 @@ pub struct FreeBsdKernel {
     member_addrs: bool,
 }
 
-fn socket(family: libc::c_int) -> std::io::Result<OwnedFd> {
-    // SAFETY: socket(2) with constant arguments; a non-negative return is a
-    // new descriptor that nothing else owns.
-    let fd = unsafe { libc::socket(family, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just returned by socket(2) and is owned here only.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+/// A datagram socket of `family`, closed on exec.
+fn dgram(family: AddressFamily) -> nix::Result<OwnedFd> {
+    socket(family, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
 }
 
 /// An integer sysctl, if the kernel has it.
@@ -75,14 +76,14 @@ impl FreeBsdKernel {
     /// Opens the sockets and reads whether bridge members may carry
     /// addresses.
     pub fn open() -> Result<FreeBsdKernel> {
-        let inet = socket(libc::AF_INET).map_err(|e| {
+        let inet = dgram(AddressFamily::Inet).map_err(|e| {
             Error::new(
                 ErrorKind::Backend,
                 format!("cannot open an AF_INET socket: {e}"),
             )
         })?;
         // A kernel without INET6 has none; only IPv6 addresses need it.
-        let inet6 = socket(libc::AF_INET6).ok();
+        let inet6 = dgram(AddressFamily::Inet6).ok();
         let member_addrs = sysctl_int(c"net.link.bridge.member_ifaddrs").is_none_or(|v| v != 0);
         Ok(FreeBsdKernel {
             inet,
@@ -117,11 +118,7 @@ impl FreeBsdKernel {
         // names; every pointer in it refers to a live buffer of the length
         // the request states.
         let rc = unsafe { libc::ioctl(fd, req.code as libc::c_ulong, outer.as_mut_ptr()) };
-        if rc < 0 {
-            return Err(std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(abi::EINVAL));
-        }
+        Errno::result(rc).map_err(|e| e as i32)?;
         Ok(Answer {
             outer,
             inner,
@@ -199,6 +196,12 @@ impl FreeBsdKernel {
         }
     }
 
+    /// The MTU of `name` (getifaddrs(3) has it in `ifa_data`, which `nix`
+    /// does not hand out).
+    fn mtu(&self, name: &IfName) -> Result<u32> {
+        codec::decode_mtu(&self.call_checked(&codec::get_mtu(name))?.outer)
+    }
+
     /// The members of bridge `name`, or `None` when it is no bridge.
     fn members(&self, name: &IfName) -> Result<Option<Vec<codec::Member>>> {
         let mut records: u16 = 64;
@@ -244,106 +247,47 @@ fn prefix_of(mask: IpAddr) -> u8 {
     }
 }
 
-/// An address from a `sockaddr`, if it is IPv4 or IPv6.
-///
-/// # Safety
-/// `sa` is null or points at a sockaddr whose `sa_family` tells its type
-/// and which is at least that large.
-unsafe fn ip_of(sa: *const libc::sockaddr) -> Option<IpAddr> {
-    if sa.is_null() {
-        return None;
+/// An address from a sockaddr, if it is IPv4 or IPv6.
+fn ip_of(sa: &SockaddrStorage) -> Option<IpAddr> {
+    if let Some(sin) = sa.as_sockaddr_in() {
+        return Some(IpAddr::V4(sin.ip()));
     }
-    // SAFETY: the caller promises a valid sockaddr; the family is read first
-    // and the cast follows it.
-    unsafe {
-        match i32::from((*sa).sa_family) {
-            libc::AF_INET => {
-                let sin = &*sa.cast::<libc::sockaddr_in>();
-                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
-                    sin.sin_addr.s_addr,
-                ))))
-            }
-            libc::AF_INET6 => {
-                let sin6 = &*sa.cast::<libc::sockaddr_in6>();
-                Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
-            }
-            _ => None,
-        }
-    }
+    sa.as_sockaddr_in6().map(|sin6| IpAddr::V6(sin6.ip()))
 }
 
 /// What getifaddrs(3) tells of one interface.
 #[derive(Default)]
 struct Listed {
-    flags: u32,
-    mtu: u32,
+    up: bool,
+    running: bool,
     mac: Option<Mac>,
     addrs: Vec<IfAddr>,
 }
 
 fn list_interfaces() -> Result<BTreeMap<String, Listed>> {
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs writes a list head into `head`, freed below.
-    if unsafe { libc::getifaddrs(&raw mut head) } != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(Error::new(
-            ErrorKind::Backend,
-            format!("getifaddrs failed: {e}"),
-        ));
-    }
+    let list = getifaddrs()
+        .map_err(|e| Error::new(ErrorKind::Backend, format!("getifaddrs failed: {e}")))?;
     let mut out: BTreeMap<String, Listed> = BTreeMap::new();
-    let mut cur = head;
-    while !cur.is_null() {
-        // SAFETY: `cur` is a node of the list getifaddrs returned, alive
-        // until freeifaddrs below; its fields are as getifaddrs(3) says.
-        let ifa = unsafe { &*cur };
-        cur = ifa.ifa_next;
-        if ifa.ifa_name.is_null() {
+    for ifa in list {
+        let entry = out.entry(ifa.interface_name).or_default();
+        entry.up = ifa.flags.contains(InterfaceFlags::IFF_UP);
+        entry.running = ifa.flags.contains(InterfaceFlags::IFF_RUNNING);
+        let Some(addr) = ifa.address else {
             continue;
-        }
-        // SAFETY: ifa_name is a NUL-terminated string owned by the list.
-        let name = unsafe { CStr::from_ptr(ifa.ifa_name) }
-            .to_string_lossy()
-            .into_owned();
-        let entry = out.entry(name).or_default();
-        entry.flags = ifa.ifa_flags;
-        if ifa.ifa_addr.is_null() {
-            continue;
-        }
-        // SAFETY: ifa_addr is non-null and points at a sockaddr of the list.
-        let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
-        if family == libc::AF_LINK {
-            // SAFETY: an AF_LINK address is a sockaddr_dl; its link-level
-            // address follows the name in sdl_data; ifa_data is the
-            // interface's if_data for AF_LINK entries.
-            unsafe {
-                let dl = &*ifa.ifa_addr.cast::<libc::sockaddr_dl>();
-                let (nlen, alen) = (usize::from(dl.sdl_nlen), usize::from(dl.sdl_alen));
-                let data = std::slice::from_raw_parts(
-                    dl.sdl_data.as_ptr().cast::<u8>(),
-                    dl.sdl_data.len(),
-                );
-                if alen == 6 && nlen + 6 <= data.len() {
-                    let mut mac = [0u8; 6];
-                    mac.copy_from_slice(&data[nlen..nlen + 6]);
-                    entry.mac = Some(Mac(mac));
-                }
-                if !ifa.ifa_data.is_null() {
-                    entry.mtu = (*ifa.ifa_data.cast::<libc::if_data>()).ifi_mtu;
-                }
+        };
+        if let Some(dl) = addr.as_link_addr() {
+            if dl.alen() == 6 {
+                entry.mac = dl.addr().map(Mac);
             }
-        } else {
-            // SAFETY: ifa_addr and ifa_netmask are sockaddrs of the list (or
-            // null, which ip_of answers with None).
-            let (addr, mask) = unsafe { (ip_of(ifa.ifa_addr), ip_of(ifa.ifa_netmask)) };
-            if let Some(addr) = addr {
-                let prefix = mask.map_or(if addr.is_ipv4() { 32 } else { 128 }, prefix_of);
-                entry.addrs.push(IfAddr { addr, prefix });
-            }
+        } else if let Some(addr) = ip_of(&addr) {
+            let prefix = ifa
+                .netmask
+                .as_ref()
+                .and_then(ip_of)
+                .map_or(if addr.is_ipv4() { 32 } else { 128 }, prefix_of);
+            entry.addrs.push(IfAddr { addr, prefix });
         }
     }
-    // SAFETY: `head` came from getifaddrs and is freed once.
-    unsafe { libc::freeifaddrs(head) };
     Ok(out)
 }
 
@@ -364,11 +308,8 @@ impl Backend for FreeBsdKernel {
             let Ok(ifname) = IfName::new(&name) else {
                 continue;
             };
-            let Ok(cname) = std::ffi::CString::new(name.as_str()) else {
-                continue;
-            };
-            // SAFETY: `cname` is a NUL-terminated string alive for the call.
-            let index = unsafe { libc::if_nametoindex(cname.as_ptr()) };
+            // 0 when the interface is gone since the listing, as if_nametoindex(3) answers.
+            let index = if_nametoindex(name.as_str()).unwrap_or(0);
             let kind = if let Some(cfg) = self.vxlan(&ifname)? {
                 IfaceKind::Vxlan(cfg.conf())
             } else if let Some(members) = self.members(&ifname)? {
@@ -384,9 +325,9 @@ impl Backend for FreeBsdKernel {
                 description: self.description(&ifname)?,
                 name,
                 kind,
-                mtu: l.mtu,
-                up: l.flags & abi::IFF_UP != 0,
-                running: l.flags & abi::IFF_RUNNING != 0,
+                mtu: self.mtu(&ifname)?,
+                up: l.up,
+                running: l.running,
                 mac: l.mac,
                 master: None,
                 private: false,
