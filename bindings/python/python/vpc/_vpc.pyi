@@ -24,6 +24,7 @@ __all__ = [
     "CorruptError",
     "QuotaError",
     "BackendError",
+    "RemoteError",
     "UnsupportedError",
     "IoError",
     "ERROR_CLASSES",
