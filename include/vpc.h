@@ -139,6 +139,10 @@ typedef struct vpc_usage {
 // The file system failed.
 #define VPC_IO 209
 
+// Another node failed over SSH: connection, host key, login, a timeout,
+// or the remote command's failure.
+#define VPC_REMOTE 210
+
 // The library failed inside (a bug): the call had no effect that can be
 // relied on.
 #define VPC_INTERNAL 900

@@ -50,6 +50,29 @@ int main(int argc, char **argv) {
     EXPECT(strcmp(vpc_status_description(VPC_OK), "success") == 0, "VPC_OK");
     EXPECT(strcmp(vpc_status_description(12345), "unknown status code") == 0, "unknown");
     EXPECT(strlen(vpc_status_description(VPC_CAPACITY)) > 0, "VPC_CAPACITY");
+    {
+        /* Every status the header defines: a new one is added here too. */
+        const vpc_status all[] = {
+            VPC_OK,       VPC_NULL_ARGUMENT, VPC_INVALID_UTF8, VPC_OUT_OF_RANGE, VPC_INVALID,
+            VPC_CAPACITY, VPC_CONFLICT,      VPC_NOT_FOUND,    VPC_STALE,        VPC_CORRUPT,
+            VPC_QUOTA,    VPC_BACKEND,       VPC_UNSUPPORTED,  VPC_IO,           VPC_REMOTE,
+            VPC_INTERNAL,
+        };
+        const size_t n = sizeof all / sizeof all[0];
+        size_t i, j;
+        for (i = 0; i < n; i++) {
+            const char *d = vpc_status_description(all[i]);
+            EXPECT(d != NULL && strlen(d) > 0 && strcmp(d, "unknown status code") != 0,
+                   "status %u has no description", (unsigned)all[i]);
+            for (j = 0; j < i; j++) {
+                EXPECT(all[i] != all[j], "status %u twice", (unsigned)all[i]);
+                EXPECT(strcmp(d, vpc_status_description(all[j])) != 0, "statuses %u and %u share \"%s\"",
+                       (unsigned)all[i], (unsigned)all[j], d);
+            }
+        }
+        EXPECT(VPC_REMOTE == 210, "VPC_REMOTE is %u", (unsigned)VPC_REMOTE);
+        EXPECT(strcmp(vpc_status_description(VPC_REMOTE), "another node failed over SSH") == 0, "VPC_REMOTE");
+    }
 
     /* NULL arguments: VPC_NULL_ARGUMENT naming the argument; a NULL err is fine. */
     s = vpc_store_open(argv[1], NULL, &err);

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, Schema, Unread, from_versioned_json};
 use crate::model::name::{NodeName, VpcName};
 use crate::model::node::Node;
 use crate::model::quota::Usage;
@@ -49,8 +49,43 @@ crate::model::words!(Outcome, "outcome", {
     Removed => "removed",
 }, display);
 
-/// Format version of `node.json` and `nodes/*.json`.
+/// The format of `node.json`, `nodes/*.json` and `guests/*.json` this
+/// build writes, and the newest it reads. A file of
+/// [`STATE_SCHEMA_OLDEST_READ`] (one back) is read too, upgraded on read by
+/// the file kind's `upgrade_…` function; anything else is refused as
+/// corrupt, a newer one with a message telling to upgrade this host.
+/// (`vpcs/*.json` are specs: [`crate::model::spec::SPEC_SCHEMA`].)
 pub const STATE_SCHEMA: u32 = 1;
+
+/// The oldest state format this build reads: `STATE_SCHEMA − 1` (while
+/// `STATE_SCHEMA` is 1, itself: there is no version 0).
+pub const STATE_SCHEMA_OLDEST_READ: u32 = crate::error::oldest_read(STATE_SCHEMA);
+
+/// The versions of a state file this build reads.
+const STATE: Schema = Schema {
+    newest: STATE_SCHEMA,
+    oldest: STATE_SCHEMA_OLDEST_READ,
+};
+
+/// Upgrades a `node.json` of version `from` (at least
+/// [`STATE_SCHEMA_OLDEST_READ`], below [`STATE_SCHEMA`]) to the current
+/// format. No older format exists yet: the document is unchanged.
+fn upgrade_identity(from: u32, doc: serde_json::Value) -> serde_json::Value {
+    debug_assert!((STATE_SCHEMA_OLDEST_READ..STATE_SCHEMA).contains(&from));
+    doc
+}
+
+/// Upgrades a `nodes/*.json` of version `from`, like [`upgrade_identity`].
+fn upgrade_node_record(from: u32, doc: serde_json::Value) -> serde_json::Value {
+    debug_assert!((STATE_SCHEMA_OLDEST_READ..STATE_SCHEMA).contains(&from));
+    doc
+}
+
+/// Upgrades a `guests/*.json` of version `from`, like [`upgrade_identity`].
+fn upgrade_guests(from: u32, doc: serde_json::Value) -> serde_json::Value {
+    debug_assert!((STATE_SCHEMA_OLDEST_READ..STATE_SCHEMA).contains(&from));
+    doc
+}
 
 /// The environment variable that chooses the state directory.
 pub const STATE_DIR_ENV: &str = "VPC_STATE_DIR";
@@ -168,11 +203,18 @@ impl NodeRecord {
 
     /// Checks every field: a record that passes can be stored and read back.
     pub fn check(&self) -> Result<()> {
+        // Only the current version is held and written: an older one is
+        // upgraded on read, before this.
         if self.schema_version != STATE_SCHEMA {
-            return Err(Error::invalid(format!(
-                "schema_version {} of node {} is not supported: expected {STATE_SCHEMA}",
-                self.schema_version, self.name
-            )));
+            let of = format!(" of node {}", self.name);
+            return Err(Error::invalid(
+                STATE.refusal(self.schema_version, &of).unwrap_or_else(|| {
+                    format!(
+                        "schema_version {}{of} is read, not written: expected {STATE_SCHEMA}",
+                        self.schema_version
+                    )
+                }),
+            ));
         }
         self.node().check()?;
         if self.port == 0 {
@@ -263,28 +305,25 @@ fn corrupt(path: &Path, why: impl std::fmt::Display) -> Error {
     )
 }
 
-/// Reads a JSON state file; `None` when it does not exist.
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+/// Reads a versioned JSON state file with `read` (which refuses the
+/// versions this build does not read and upgrades the previous one);
+/// `None` when it does not exist.
+fn read_json<T>(path: &Path, read: impl FnOnce(&str) -> Result<T, Unread>) -> Result<Option<T>> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(corrupt(path, "not UTF-8")),
         Err(e) => return Err(io_error(path, "read", &e)),
     };
-    crate::error::from_json(&text)
-        .map(Some)
-        .map_err(|why| corrupt(path, why))
+    read(&text).map(Some).map_err(|why| corrupt(path, why))
 }
 
-fn check_schema(path: &Path, found: u32, expected: u32) -> Result<()> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(corrupt(
-            path,
-            format_args!("schema_version {found}, expected {expected}"),
-        ))
-    }
+/// Reads a state file's text of a version this build reads, upgraded by
+/// `upgrade` when it is the previous one.
+fn state<T: DeserializeOwned>(
+    upgrade: fn(u32, serde_json::Value) -> serde_json::Value,
+) -> impl FnOnce(&str) -> Result<T, Unread> {
+    move |text| from_versioned_json(text, STATE, upgrade)
 }
 
 /// Lists `dir`'s `<name>.json` files as names; temporary files (leading
@@ -351,9 +390,8 @@ impl Store {
     /// The guest ports of `vpc` attached on this node.
     pub fn guests(&self, vpc: &VpcName) -> Result<Guests> {
         let path = self.guests_path(vpc);
-        match read_json::<Guests>(&path)? {
+        match read_json::<Guests>(&path, state(upgrade_guests))? {
             Some(g) => {
-                check_schema(&path, g.schema_version, STATE_SCHEMA)?;
                 if &g.vpc != vpc {
                     return Err(corrupt(
                         &path,
@@ -377,9 +415,8 @@ impl Store {
     /// This host's identity, if set.
     pub fn identity(&self) -> Result<Option<Identity>> {
         let path = self.identity_path();
-        let id: Option<Identity> = read_json(&path)?;
+        let id: Option<Identity> = read_json(&path, state(upgrade_identity))?;
         if let Some(id) = &id {
-            check_schema(&path, id.schema_version, STATE_SCHEMA)?;
             id.node().check().map_err(|e| corrupt(&path, e))?;
         }
         Ok(id)
@@ -401,9 +438,8 @@ impl Store {
     /// The record of node `name`, if known.
     pub fn node(&self, name: &NodeName) -> Result<Option<NodeRecord>> {
         let path = self.node_path(name);
-        let rec: Option<NodeRecord> = read_json(&path)?;
+        let rec: Option<NodeRecord> = read_json(&path, state(upgrade_node_record))?;
         if let Some(rec) = &rec {
-            check_schema(&path, rec.schema_version, STATE_SCHEMA)?;
             if &rec.name != name {
                 return Err(corrupt(
                     &path,
@@ -430,7 +466,7 @@ impl Store {
     /// The spec of VPC `name`, if held.
     pub fn vpc(&self, name: &VpcName) -> Result<Option<Spec>> {
         let path = self.vpc_path(name);
-        let spec: Option<Spec> = read_json(&path)?;
+        let spec: Option<Spec> = read_json(&path, Spec::read_versioned)?;
         if let Some(spec) = &spec {
             if &spec.name != name {
                 return Err(corrupt(

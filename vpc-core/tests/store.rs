@@ -26,9 +26,10 @@ use vpc_core::model::members::MemberSelection;
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
 use vpc_core::model::spec::{Options, Spec};
+use vpc_core::model::spec::{SPEC_SCHEMA, SPEC_SCHEMA_OLDEST_READ};
 use vpc_core::ops::{self};
 use vpc_core::store::Outcome;
-use vpc_core::store::{Identity, NodeRecord, STATE_SCHEMA, Store};
+use vpc_core::store::{Identity, NodeRecord, STATE_SCHEMA, STATE_SCHEMA_OLDEST_READ, Store};
 use vpc_core::{Error, ErrorKind};
 
 // ---------------------------------------------------------------- helpers
@@ -632,6 +633,108 @@ fn unknown_schema_version_in_a_spec_is_corrupt() {
         "schema_version 99",
         &["vpc v1", "vpcs", "vpc_init v2", "add_member", "receive"],
     );
+}
+
+/// Sets `schema_version` (and, when `extra`, a field no version has) in
+/// the state file `rel`.
+fn set_schema_version(f: &Fixture, rel: &str, version: u32, extra: bool) {
+    let path = f.file(rel);
+    let mut doc: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    doc["schema_version"] = Value::from(version);
+    if extra {
+        doc["from_the_future"] = Value::from(true);
+    }
+    fs::write(&path, format!("{doc:#}\n")).unwrap();
+}
+
+#[test]
+fn state_and_spec_files_are_read_at_this_version_and_the_one_before() {
+    // Read N and N−1, write N (N−1 is N itself while N is 1).
+    assert_eq!(
+        STATE_SCHEMA_OLDEST_READ,
+        STATE_SCHEMA.saturating_sub(1).max(1)
+    );
+    assert_eq!(
+        SPEC_SCHEMA_OLDEST_READ,
+        SPEC_SCHEMA.saturating_sub(1).max(1)
+    );
+    let f = fixture("schema-read");
+    for v in STATE_SCHEMA_OLDEST_READ..=STATE_SCHEMA {
+        set_schema_version(&f, "node.json", v, false);
+        set_schema_version(&f, "nodes/a.json", v, false);
+        assert_eq!(f.store.identity().unwrap(), Some(f.identity.clone()), "{v}");
+        assert_eq!(
+            f.store.node(&node_name("a")).unwrap(),
+            Some(f.a.clone()),
+            "{v}"
+        );
+    }
+    for v in SPEC_SCHEMA_OLDEST_READ..=SPEC_SCHEMA {
+        set_schema_version(&f, "vpcs/v1.json", v, false);
+        assert_eq!(
+            f.store.vpc(&vpc_name("v1")).unwrap(),
+            Some(f.v1.clone()),
+            "{v}"
+        );
+    }
+    // Written back at this version.
+    ops::node_add_offline(&f.store, f.a.clone()).unwrap();
+    let doc: Value =
+        serde_json::from_str(&fs::read_to_string(f.file("nodes/a.json")).unwrap()).unwrap();
+    assert_eq!(doc["schema_version"], STATE_SCHEMA);
+}
+
+#[test]
+fn a_state_file_of_a_newer_vpc_is_corrupt_telling_to_upgrade_this_host() {
+    let f = fixture("schema-newer");
+    // A newer format may have fields this build does not know: the message
+    // is about the version, not the field.
+    set_schema_version(&f, "nodes/a.json", STATE_SCHEMA + 1, true);
+    let e = expect_err(f.store.nodes(), ErrorKind::Corrupt, "newer node record");
+    assert_mentions(
+        &e,
+        &format!("schema_version {} is not supported", STATE_SCHEMA + 1),
+        "newer",
+    );
+    assert_mentions(
+        &e,
+        "written by a newer vpc: upgrade vpc on this host",
+        "newer",
+    );
+    assert!(!e.message().contains("from_the_future"), "{e}");
+    set_schema_version(&f, "vpcs/v1.json", SPEC_SCHEMA + 1, true);
+    let e = expect_err(
+        f.store.vpc(&vpc_name("v1")),
+        ErrorKind::Corrupt,
+        "newer spec",
+    );
+    assert_mentions(&e, "upgrade vpc on this host", "newer spec");
+    // Older than the one before: refused too, naming found and expected.
+    set_schema_version(&f, "node.json", STATE_SCHEMA_OLDEST_READ - 1, false);
+    let e = expect_err(f.store.identity(), ErrorKind::Corrupt, "older identity");
+    let head = format!(
+        "schema_version {} is not supported: expected {STATE_SCHEMA}",
+        STATE_SCHEMA_OLDEST_READ - 1
+    );
+    assert_mentions(&e, &head, "older identity");
+}
+
+#[test]
+fn a_spec_received_from_a_newer_vpc_is_refused_telling_to_upgrade_this_host() {
+    let f = fixture("schema-receive");
+    let before = snapshot(&f.root());
+    let mut doc: Value = serde_json::from_str(&f.v1.to_json()).unwrap();
+    doc["schema_version"] = Value::from(SPEC_SCHEMA + 1);
+    doc["generation"] = Value::from(50);
+    doc["from_the_future"] = Value::from(true);
+    let e = expect_err(
+        ops::receive(&f.store, &doc.to_string()),
+        ErrorKind::Invalid,
+        "newer",
+    );
+    assert_mentions(&e, "upgrade vpc on this host", "newer");
+    assert!(!e.message().contains("from_the_future"), "{e}");
+    assert_same(&before, &f.root(), "a refused newer spec");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Status codes: numbered by range and never reused. 0 is success; 1xx
 //! are the caller's mistakes at the boundary; 2xx are the library's error
-//! kinds; 9xx are faults of the library itself.
+//! kinds, one each, numbered in the order they were added (a new kind
+//! takes the next free number, whatever its place in `ErrorKind`); 9xx
+//! are faults of the library itself.
 
 use vpc_core::ErrorKind;
 
@@ -36,13 +38,16 @@ pub const VPC_BACKEND: vpc_status = 207;
 pub const VPC_UNSUPPORTED: vpc_status = 208;
 /// The file system failed.
 pub const VPC_IO: vpc_status = 209;
+/// Another node failed over SSH: connection, host key, login, a timeout,
+/// or the remote command's failure.
+pub const VPC_REMOTE: vpc_status = 210;
 /// The library failed inside (a bug): the call had no effect that can be
 /// relied on.
 pub const VPC_INTERNAL: vpc_status = 900;
 
 /// Every status code.
 #[cfg(test)]
-pub(crate) const ALL: [vpc_status; 15] = [
+pub(crate) const ALL: [vpc_status; 16] = [
     VPC_OK,
     VPC_NULL_ARGUMENT,
     VPC_INVALID_UTF8,
@@ -57,6 +62,7 @@ pub(crate) const ALL: [vpc_status; 15] = [
     VPC_BACKEND,
     VPC_UNSUPPORTED,
     VPC_IO,
+    VPC_REMOTE,
     VPC_INTERNAL,
 ];
 
@@ -72,6 +78,7 @@ pub(crate) fn of_kind(kind: ErrorKind) -> vpc_status {
         ErrorKind::Corrupt => VPC_CORRUPT,
         ErrorKind::Quota => VPC_QUOTA,
         ErrorKind::Backend => VPC_BACKEND,
+        ErrorKind::Remote => VPC_REMOTE,
         ErrorKind::Unsupported => VPC_UNSUPPORTED,
         ErrorKind::Io => VPC_IO,
     }
@@ -94,6 +101,7 @@ pub(crate) fn description(status: vpc_status) -> &'static std::ffi::CStr {
         VPC_BACKEND => c"a kernel operation failed",
         VPC_UNSUPPORTED => c"not available on this platform or build",
         VPC_IO => c"the file system failed",
+        VPC_REMOTE => c"another node failed over SSH",
         VPC_INTERNAL => c"internal error in libvpc",
         _ => c"unknown status code",
     }

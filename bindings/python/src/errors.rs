@@ -63,6 +63,12 @@ create_exception!(
 );
 create_exception!(
     vpc._vpc,
+    RemoteError,
+    VpcError,
+    "Another node failed over SSH: connection, host key, login, a timeout, or the remote command."
+);
+create_exception!(
+    vpc._vpc,
     UnsupportedError,
     VpcError,
     "The operation is not available on this platform or build."
@@ -86,6 +92,7 @@ fn class_of(py: Python<'_>, kind: ErrorKind) -> Bound<'_, PyType> {
         ErrorKind::Corrupt => CorruptError::type_object(py),
         ErrorKind::Quota => QuotaError::type_object(py),
         ErrorKind::Backend => BackendError::type_object(py),
+        ErrorKind::Remote => RemoteError::type_object(py),
         ErrorKind::Unsupported => UnsupportedError::type_object(py),
         ErrorKind::Io => IoError::type_object(py),
     }

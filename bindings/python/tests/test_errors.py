@@ -3,8 +3,9 @@ core's message, which names the offending value. Where the CLI can fail
 the same way, its `--json` error has the same kind and message.
 
 `backend` is raised for real by the network-namespace test (a kernel that
-refuses); `unsupported` arises only on systems without a kernel backend,
-so the map is checked for it (and for every kind) through `_raise`.
+refuses); `remote` needs SSH to another node (the CLI's cluster tests);
+`unsupported` arises only on systems without a kernel backend, so the map
+is checked for them (and for every kind) through `_raise`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,19 @@ from conftest import GOLD2, Cli
 import vpc
 from vpc import _vpc
 
-KINDS = ["invalid", "capacity", "conflict", "not_found", "stale", "corrupt", "quota", "backend", "unsupported", "io"]
+KINDS = [
+    "invalid",
+    "capacity",
+    "conflict",
+    "not_found",
+    "stale",
+    "corrupt",
+    "quota",
+    "backend",
+    "remote",
+    "unsupported",
+    "io",
+]
 
 
 def test_hierarchy() -> None:

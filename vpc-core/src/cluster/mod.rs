@@ -93,7 +93,7 @@ fn remote(conn: &Connection, command: &str, args: &[&str], stdin: &str) -> Resul
         .find(|l| !l.trim().is_empty())
         .unwrap_or("no message");
     Err(Error::new(
-        ErrorKind::Backend,
+        ErrorKind::Remote,
         format!(
             "`{}` exited {status}: {}",
             args.join(" "),
@@ -135,7 +135,7 @@ pub fn add_node(store: &Store, req: AddNode, timeouts: &Timeouts) -> Result<Adde
     let out = remote(&conn, &req.command, &["node", "mode=list", "--json"], "")?;
     let list: RemoteList = serde_json::from_str(&out).map_err(|e| {
         Error::new(
-            ErrorKind::Backend,
+            ErrorKind::Remote,
             format!(
                 "{}: `vpc node mode=list --json` answered no JSON: {e}",
                 req.address

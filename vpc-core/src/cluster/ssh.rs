@@ -24,7 +24,7 @@ pub enum Auth<'a> {
 }
 
 fn ssh_error(at: &str, what: &str, e: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Backend, format!("{at}: {what}: {e}"))
+    Error::new(ErrorKind::Remote, format!("{at}: {what}: {e}"))
 }
 
 fn millis(d: Duration) -> u32 {
@@ -77,8 +77,11 @@ impl Connection {
         if self.fingerprint == expected {
             return Ok(());
         }
+        // Remote like every other SSH failure, not Conflict: a program
+        // branching on Conflict expects "it exists already", not "this is
+        // not the host you pinned".
         Err(Error::new(
-            ErrorKind::Conflict,
+            ErrorKind::Remote,
             format!(
                 "host key of {} does not match: pinned {expected}, offered {}; \
                  if the host was reinstalled on purpose, forget it with vpc node mode=remove \
@@ -100,13 +103,13 @@ impl Connection {
                 Auth::Key(k) => format!("with the key {}", k.display()),
             };
             Error::new(
-                ErrorKind::Backend,
+                ErrorKind::Remote,
                 format!("{}: cannot log in as {user} {how}: {e}", self.at),
             )
         })?;
         if !self.session.authenticated() {
             return Err(Error::new(
-                ErrorKind::Backend,
+                ErrorKind::Remote,
                 format!("{}: login as {user} refused", self.at),
             ));
         }

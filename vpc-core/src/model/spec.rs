@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, Schema, Unread};
 use crate::model::addr::{IfAddr, Network};
 use crate::model::mesh::{self, Link, LinkPlan, Member, Numbering, VNI_MAX};
 use crate::model::mtu;
@@ -14,8 +14,31 @@ use crate::model::name::{NodeName, VpcName};
 use crate::model::node::Node;
 use crate::model::quota::{self, Quota};
 
-/// The spec format this build reads and writes.
+/// The spec format this build writes, and the newest it reads. A spec of
+/// [`SPEC_SCHEMA_OLDEST_READ`] (one back) is read too, upgraded on read by
+/// `upgrade_spec`; anything else is refused, a newer one with a message
+/// telling to upgrade this host. Raising it means: write the migration
+/// from the previous version in `upgrade_spec`, and release that build
+/// everywhere before a build that stops reading the previous version.
 pub const SPEC_SCHEMA: u32 = 1;
+
+/// The oldest spec format this build reads: `SPEC_SCHEMA − 1` (while
+/// `SPEC_SCHEMA` is 1, itself: there is no version 0).
+pub const SPEC_SCHEMA_OLDEST_READ: u32 = crate::error::oldest_read(SPEC_SCHEMA);
+
+/// The versions of a spec this build reads.
+const SPEC: Schema = Schema {
+    newest: SPEC_SCHEMA,
+    oldest: SPEC_SCHEMA_OLDEST_READ,
+};
+
+/// Upgrades a spec document of version `from` (at least
+/// [`SPEC_SCHEMA_OLDEST_READ`], below [`SPEC_SCHEMA`]) to the current
+/// format. No older format exists yet: the document is unchanged.
+fn upgrade_spec(from: u32, doc: serde_json::Value) -> serde_json::Value {
+    debug_assert!((SPEC_SCHEMA_OLDEST_READ..SPEC_SCHEMA).contains(&from));
+    doc
+}
 
 /// VXLAN's IANA port, the default.
 pub const DEFAULT_PORT: u16 = 4789;
@@ -280,11 +303,18 @@ impl Spec {
 
     /// Checks every rule a spec must keep, whoever wrote it.
     pub fn check(&self) -> Result<()> {
+        // Only the current version is held and written: an older one is
+        // upgraded on read, before this.
         if self.schema_version != SPEC_SCHEMA {
-            return Err(Error::invalid(format!(
-                "schema_version {} is not supported: expected {SPEC_SCHEMA}",
-                self.schema_version
-            )));
+            let of = format!(" of VPC {}", self.name);
+            return Err(Error::invalid(
+                SPEC.refusal(self.schema_version, &of).unwrap_or_else(|| {
+                    format!(
+                        "schema_version {}{of} is read, not written: expected {SPEC_SCHEMA}",
+                        self.schema_version
+                    )
+                }),
+            ));
         }
         if self.members.len() > MAX_SLOTS {
             return Err(Error::new(
@@ -554,11 +584,21 @@ impl Spec {
 
     /// Reads and checks a spec received as JSON; errors name the offending
     /// key path.
+    /// A spec of the previous [`SPEC_SCHEMA`] is upgraded; a newer one is
+    /// refused, telling to upgrade this host.
     pub fn from_json(text: &str) -> Result<Spec> {
-        let spec: Spec = crate::error::from_json(text)
-            .map_err(|why| Error::invalid(format!("spec JSON is not valid: {why}")))?;
+        let spec = Spec::read_versioned(text).map_err(|e| match e {
+            Unread::Version(why) => Error::invalid(format!("spec {why}")),
+            Unread::Json(why) => Error::invalid(format!("spec JSON is not valid: {why}")),
+        })?;
         spec.check()?;
         Ok(spec)
+    }
+
+    /// Reads spec JSON of a version this build reads, upgraded to
+    /// [`SPEC_SCHEMA`]; not checked. For received and stored specs alike.
+    pub(crate) fn read_versioned(text: &str) -> Result<Spec, Unread> {
+        crate::error::from_versioned_json(text, SPEC, upgrade_spec)
     }
 
     /// The spec as pretty JSON.
@@ -624,6 +664,81 @@ mod tests {
     /// Found by fuzzing (`fuzz/`, target `spec_json`): a received spec could
     /// list a member as departed, or a node twice, and `deploy` would run
     /// `leave` on a live member.
+    /// What a refusal says is expected.
+    fn expected() -> String {
+        if SPEC_SCHEMA_OLDEST_READ == SPEC_SCHEMA {
+            SPEC_SCHEMA.to_string()
+        } else {
+            format!("{SPEC_SCHEMA_OLDEST_READ} or {SPEC_SCHEMA}")
+        }
+    }
+
+    #[test]
+    fn a_spec_is_read_at_this_version_and_the_one_before_and_written_at_this_one() {
+        assert_eq!(
+            SPEC_SCHEMA_OLDEST_READ,
+            SPEC_SCHEMA.saturating_sub(1).max(1)
+        );
+        let spec = article();
+        assert_eq!(spec.schema_version, SPEC_SCHEMA, "written at this version");
+        let mut doc: serde_json::Value = serde_json::from_str(&spec.to_json()).unwrap();
+        for v in SPEC_SCHEMA_OLDEST_READ..=SPEC_SCHEMA {
+            doc["schema_version"] = v.into();
+            let read = Spec::from_json(&doc.to_string()).unwrap();
+            assert_eq!(
+                read, spec,
+                "read from version {v}, upgraded to {SPEC_SCHEMA}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_spec_from_a_newer_vpc_is_refused_telling_to_upgrade_this_host() {
+        let mut doc: serde_json::Value = serde_json::from_str(&article().to_json()).unwrap();
+        // A newer format may carry fields this build does not know: the
+        // version is what is reported, not the field.
+        doc["schema_version"] = (SPEC_SCHEMA + 1).into();
+        doc["shiny_new_option"] = true.into();
+        let e = Spec::from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Invalid);
+        assert_eq!(
+            e.message(),
+            format!(
+                "spec schema_version {} is not supported: expected {}; \
+                 it was written by a newer vpc: upgrade vpc on this host",
+                SPEC_SCHEMA + 1,
+                expected()
+            )
+        );
+        for v in [0, SPEC_SCHEMA_OLDEST_READ - 1, 7, u32::MAX] {
+            if (SPEC_SCHEMA_OLDEST_READ..=SPEC_SCHEMA).contains(&v) {
+                continue;
+            }
+            doc["schema_version"] = v.into();
+            let e = Spec::from_json(&doc.to_string()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Invalid);
+            let head = format!(
+                "spec schema_version {v} is not supported: expected {}; ",
+                expected()
+            );
+            assert!(e.message().starts_with(&head), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_held_spec_of_another_version_is_refused_naming_the_vpc() {
+        let mut spec = article();
+        spec.schema_version = SPEC_SCHEMA + 1;
+        let e = spec.check().unwrap_err();
+        let head = format!(
+            "schema_version {} of VPC {} is not supported: expected {}; ",
+            SPEC_SCHEMA + 1,
+            spec.name,
+            expected()
+        );
+        assert!(e.message().starts_with(&head), "{e}");
+    }
+
     #[test]
     fn departed_never_lists_a_member_or_a_node_twice() {
         let gone = name("gold-hoster1.prod.inf.hz.fbs.dev");

@@ -24,6 +24,7 @@ __all__ = [
     "CorruptError",
     "QuotaError",
     "BackendError",
+    "RemoteError",
     "UnsupportedError",
     "IoError",
     "ERROR_CLASSES",
@@ -94,6 +95,11 @@ class BackendError(VpcError):
     """A kernel operation failed."""
 
     kind: ClassVar[Literal["backend"]]
+
+class RemoteError(VpcError):
+    """Another node failed over SSH: connection, host key, login, a timeout, or the remote command."""
+
+    kind: ClassVar[Literal["remote"]]
 
 class UnsupportedError(VpcError):
     """The operation is not available on this platform or build."""
