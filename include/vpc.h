@@ -171,28 +171,53 @@ const char *vpc_error_message(const struct vpc_error *error);
 // Frees an error; NULL is fine.
 void vpc_error_free(struct vpc_error *error);
 
-// Converges this host's side of VPC `vpc` (as `vpc mode=apply`); `report`
-// receives the changes made as JSON. Needs root.
-vpc_status vpc_apply(const struct vpc_store *store,
-                     const char *vpc,
-                     char **report_out,
-                     struct vpc_error **err);
+// Converges this host's side of VPC `vpc`, as `vpc mode=apply --json`:
+// `*report_out` receives the changes made as JSON. Needs root.
+//
+// Ownership: `*report_out` is the caller's, freed with `vpc_string_free`.
+vpc_status vpc_store_apply(const struct vpc_store *store,
+                           const char *vpc,
+                           char **report_out,
+                           struct vpc_error **err);
 
-// Removes this host's interfaces of VPC `vpc` (as `vpc mode=teardown`).
-vpc_status vpc_teardown(const struct vpc_store *store,
-                        const char *vpc,
-                        char **report_out,
-                        struct vpc_error **err);
+// Removes this host's interfaces of VPC `vpc`, as `vpc mode=teardown
+// --json`. Needs root.
+//
+// Ownership: `*report_out` is the caller's, freed with `vpc_string_free`.
+vpc_status vpc_store_teardown(const struct vpc_store *store,
+                              const char *vpc,
+                              char **report_out,
+                              struct vpc_error **err);
 
 // This host's health in VPC `vpc` as JSON (as `vpc mode=status --json`),
 // probing each tunnel's far end for up to `timeout_ms`; `*healthy` tells
 // the verdict. Probing needs root.
-vpc_status vpc_health(const struct vpc_store *store,
-                      const char *vpc,
-                      uint32_t timeout_ms,
-                      bool *healthy,
-                      char **report_out,
-                      struct vpc_error **err);
+//
+// Ownership: `*report_out` is the caller's, freed with `vpc_string_free`.
+vpc_status vpc_store_health(const struct vpc_store *store,
+                            const char *vpc,
+                            uint32_t timeout_ms,
+                            bool *healthy,
+                            char **report_out,
+                            struct vpc_error **err);
+
+// Runs operation `op` with `count` key/value pairs, as the command line
+// `vpc OP key=value… --json` does, and gives its JSON document:
+// `op` is the words after `vpc`, such as `"node init"`, `"init"`,
+// `"init_peers"` or `"apply"`. `input` (may be NULL) is the document
+// `"receive"` reads. The operations over SSH (`node add` without
+// `offline=1`, `sync`, `deploy`, `destroy`) answer `VPC_UNSUPPORTED`.
+//
+// Ownership: `keys`, `values` and `input` stay the caller's;
+// `*report_out` is the caller's, freed with `vpc_string_free`.
+vpc_status vpc_store_run(const struct vpc_store *store,
+                         const char *op,
+                         const char *const *keys,
+                         const char *const *values,
+                         size_t count,
+                         const char *input,
+                         char **report_out,
+                         struct vpc_error **err);
 
 // Computes the peer map of `spec`.
 vpc_status vpc_spec_peer_map(const struct vpc_spec *spec,
@@ -291,7 +316,7 @@ void vpc_store_free(struct vpc_store *store);
 // prints them.
 vpc_status vpc_store_nodes_json(const struct vpc_store *store, char **out, struct vpc_error **err);
 
-// The names of the VPCs held, as a JSON array.
+// The VPCs held, one line each, as `vpc mode=list --json` prints them.
 vpc_status vpc_store_vpcs_json(const struct vpc_store *store, char **out, struct vpc_error **err);
 
 // The spec of VPC `vpc`.

@@ -23,7 +23,8 @@ use vpc_core::backend::linux::codec::{self, frame};
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
 use vpc_core::model::spec::{Options, Spec};
-use vpc_core::plan::{self, Desired, Observed, Platform, Scope};
+use vpc_core::plan::{self, Desired, Observed, Scope};
+use vpc_core::model::platform::Platform;
 
 /// `jhoster1`'s part of the article's VPC (three hosts over IPv6).
 fn article() -> &'static Option<Desired> {

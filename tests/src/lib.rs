@@ -61,6 +61,11 @@
 //! (fail instead of skipping / always skip), `VPC_E2E_TIMEOUT` (seconds a
 //! command in a namespace may run before it is killed, default 120).
 
+#![allow(
+    clippy::disallowed_macros,
+    reason = "tests and benchmarks report to the terminal themselves"
+)]
+
 pub mod cluster;
 mod cmd;
 mod guest;

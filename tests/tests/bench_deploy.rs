@@ -5,6 +5,10 @@
 //!     VPC_BIN=target/release/vpc cargo test --release -p vpc-e2e --test bench_deploy -- --ignored --nocapture
 
 #![allow(
+    clippy::disallowed_macros,
+    reason = "tests and benchmarks report to the terminal themselves"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,

@@ -1,4 +1,8 @@
 #![allow(
+    clippy::disallowed_macros,
+    reason = "tests and benchmarks report to the terminal themselves"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,

@@ -5,6 +5,8 @@
 use vpc_core::model::spec::OPTION_KEYS;
 use vpc_core::request::{self, FromPairs, Key};
 
+use crate::args::{Args, Usage};
+
 /// The command family: `vpc node mode=…` or `vpc mode=…`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
@@ -99,6 +101,18 @@ pub struct Mode {
     pub spec_options: bool,
     /// A complete example command line.
     pub example: &'static str,
+    /// Reads the mode's request from the arguments, to check them.
+    pub check: fn(&Args) -> Result<(), Usage>,
+}
+
+/// Whether `args` make a request `R`.
+fn check<R: FromPairs>(args: &Args) -> Result<(), Usage> {
+    args.request::<R>().map(drop)
+}
+
+/// Reads the request of `args`' mode: a usage error when a value is bad.
+pub fn read(args: &Args) -> Result<(), Usage> {
+    (args.mode.check)(args)
 }
 
 /// Every mode, in help order.
@@ -110,6 +124,7 @@ pub const MODES: &[Mode] = &[
         summary: "set this host's identity: its name and underlay addresses",
         keys: request::NodeInit::KEYS,
         spec_options: request::NodeInit::SPEC_OPTIONS,
+        check: check::<request::NodeInit>,
         example: "vpc node mode=init name=jhoster1.olevole.ru ip6=2a05:3580:d800:20f7::1",
     },
     Mode {
@@ -119,6 +134,7 @@ pub const MODES: &[Mode] = &[
         summary: "add a remote host over SSH: pin its host key, install this host's key (offline=1: record only)",
         keys: request::NodeAdd::KEYS,
         spec_options: request::NodeAdd::SPEC_OPTIONS,
+        check: check::<request::NodeAdd>,
         example: "vpc node mode=add node=2a01:4f8:241:500b::1   (password from VPC_SSH_PASSWORD or the terminal)",
     },
     Mode {
@@ -128,6 +144,7 @@ pub const MODES: &[Mode] = &[
         summary: "forget a remote host",
         keys: request::NodeRemove::KEYS,
         spec_options: request::NodeRemove::SPEC_OPTIONS,
+        check: check::<request::NodeRemove>,
         example: "vpc node mode=remove node=gold-hoster-02.hz.fbs.dev",
     },
     Mode {
@@ -137,6 +154,7 @@ pub const MODES: &[Mode] = &[
         summary: "list this host and the remote hosts it knows",
         keys: request::NodeList::KEYS,
         spec_options: request::NodeList::SPEC_OPTIONS,
+        check: check::<request::NodeList>,
         example: "vpc node mode=list --json",
     },
     Mode {
@@ -146,6 +164,7 @@ pub const MODES: &[Mode] = &[
         summary: "define a VPC with this host as initiator",
         keys: request::Init::KEYS,
         spec_options: request::Init::SPEC_OPTIONS,
+        check: check::<request::Init>,
         example: "vpc mode=init vpc_name=vpc1 node_member=all peer_network=10.100.0.0/24",
     },
     Mode {
@@ -155,6 +174,7 @@ pub const MODES: &[Mode] = &[
         summary: "print the peer map: tunnels, VNIs and link addresses",
         keys: request::InitPeers::KEYS,
         spec_options: request::InitPeers::SPEC_OPTIONS,
+        check: check::<request::InitPeers>,
         example: "vpc mode=init_peers vpc_name=vpc1",
     },
     Mode {
@@ -164,6 +184,7 @@ pub const MODES: &[Mode] = &[
         summary: "list the VPCs held here, or one in detail",
         keys: request::List::KEYS,
         spec_options: request::List::SPEC_OPTIONS,
+        check: check::<request::List>,
         example: "vpc mode=list",
     },
     Mode {
@@ -173,6 +194,7 @@ pub const MODES: &[Mode] = &[
         summary: "forget a VPC's definition and boot file on this host (interfaces are not touched)",
         keys: request::Remove::KEYS,
         spec_options: request::Remove::SPEC_OPTIONS,
+        check: check::<request::Remove>,
         example: "vpc mode=remove vpc_name=vpc1",
     },
     Mode {
@@ -182,6 +204,7 @@ pub const MODES: &[Mode] = &[
         summary: "add a known host to a VPC; other links keep their VNIs and addresses",
         keys: request::AddMember::KEYS,
         spec_options: request::AddMember::SPEC_OPTIONS,
+        check: check::<request::AddMember>,
         example: "vpc mode=add_member vpc_name=vpc1 node=gold-hoster-03",
     },
     Mode {
@@ -191,6 +214,7 @@ pub const MODES: &[Mode] = &[
         summary: "remove a host from a VPC; its slot stays vacant",
         keys: request::RemoveMember::KEYS,
         spec_options: request::RemoveMember::SPEC_OPTIONS,
+        check: check::<request::RemoveMember>,
         example: "vpc mode=remove_member vpc_name=vpc1 node=gold-hoster-03",
     },
     Mode {
@@ -200,6 +224,7 @@ pub const MODES: &[Mode] = &[
         summary: "print a VPC's spec as JSON",
         keys: request::Export::KEYS,
         spec_options: request::Export::SPEC_OPTIONS,
+        check: check::<request::Export>,
         example: "vpc mode=export vpc_name=vpc1 > vpc1.json",
     },
     Mode {
@@ -209,6 +234,7 @@ pub const MODES: &[Mode] = &[
         summary: "store a spec read as JSON from stdin, if newer than the one held",
         keys: request::Receive::KEYS,
         spec_options: request::Receive::SPEC_OPTIONS,
+        check: check::<request::Receive>,
         example: "vpc mode=receive < vpc1.json",
     },
     Mode {
@@ -218,6 +244,7 @@ pub const MODES: &[Mode] = &[
         summary: "converge this host: tunnels, then the bridge (needs root)",
         keys: request::Apply::KEYS,
         spec_options: request::Apply::SPEC_OPTIONS,
+        check: check::<request::Apply>,
         example: "vpc mode=apply vpc_name=vpc1 dryrun=1",
     },
     Mode {
@@ -227,6 +254,7 @@ pub const MODES: &[Mode] = &[
         summary: "create this host's tunnels (they join the bridge if it exists)",
         keys: request::InitVxlan::KEYS,
         spec_options: request::InitVxlan::SPEC_OPTIONS,
+        check: check::<request::InitVxlan>,
         example: "vpc mode=init_vxlan vpc_name=vpc1 dryrun=1 os=freebsd",
     },
     Mode {
@@ -236,6 +264,7 @@ pub const MODES: &[Mode] = &[
         summary: "create this host's VPC bridge and join the tunnels to it",
         keys: request::InitBridge::KEYS,
         spec_options: request::InitBridge::SPEC_OPTIONS,
+        check: check::<request::InitBridge>,
         example: "vpc mode=init_bridge vpc_name=vpc1 bridge_ips=10.10.11.1/24 dryrun=1",
     },
     Mode {
@@ -245,6 +274,7 @@ pub const MODES: &[Mode] = &[
         summary: "remove this host's interfaces of a VPC: the bridge, then the tunnels",
         keys: request::TeardownAll::KEYS,
         spec_options: request::TeardownAll::SPEC_OPTIONS,
+        check: check::<request::TeardownAll>,
         example: "vpc mode=teardown vpc_name=vpc1",
     },
     Mode {
@@ -254,6 +284,7 @@ pub const MODES: &[Mode] = &[
         summary: "remove this host's tunnels of a VPC",
         keys: request::DestroyVxlan::KEYS,
         spec_options: request::DestroyVxlan::SPEC_OPTIONS,
+        check: check::<request::DestroyVxlan>,
         example: "vpc mode=destroy_vxlan vpc_name=vpc1",
     },
     Mode {
@@ -263,6 +294,7 @@ pub const MODES: &[Mode] = &[
         summary: "remove this host's VPC bridge (guest ports are released, not removed)",
         keys: request::DestroyBridge::KEYS,
         spec_options: request::DestroyBridge::SPEC_OPTIONS,
+        check: check::<request::DestroyBridge>,
         example: "vpc mode=destroy_bridge vpc_name=vpc1",
     },
     Mode {
@@ -272,6 +304,7 @@ pub const MODES: &[Mode] = &[
         summary: "join a guest port (epair, tap, veth) to the VPC bridge, MTU set first",
         keys: request::Attach::KEYS,
         spec_options: request::Attach::SPEC_OPTIONS,
+        check: check::<request::Attach>,
         example: "vpc mode=attach vpc_name=vpc1 iface=epair1a cpus=2 mem=4g",
     },
     Mode {
@@ -281,6 +314,7 @@ pub const MODES: &[Mode] = &[
         summary: "take a guest port out of the VPC bridge",
         keys: request::Detach::KEYS,
         spec_options: request::Detach::SPEC_OPTIONS,
+        check: check::<request::Detach>,
         example: "vpc mode=detach vpc_name=vpc1 iface=epair1a",
     },
     Mode {
@@ -290,6 +324,7 @@ pub const MODES: &[Mode] = &[
         summary: "compare this host's interfaces with the spec and probe every tunnel; exit 1 if unhealthy",
         keys: request::Status::KEYS,
         spec_options: request::Status::SPEC_OPTIONS,
+        check: check::<request::Status>,
         example: "vpc mode=status vpc_name=vpc1 --json",
     },
     Mode {
@@ -299,6 +334,7 @@ pub const MODES: &[Mode] = &[
         summary: "write the boot file (rc.d script / systemd unit) that applies the VPC at boot",
         keys: request::InitRc::KEYS,
         spec_options: request::InitRc::SPEC_OPTIONS,
+        check: check::<request::InitRc>,
         example: "vpc mode=init_rc vpc_name=vpc1",
     },
     Mode {
@@ -308,6 +344,7 @@ pub const MODES: &[Mode] = &[
         summary: "push the spec to every member over SSH, in parallel",
         keys: request::Sync::KEYS,
         spec_options: request::Sync::SPEC_OPTIONS,
+        check: check::<request::Sync>,
         example: "vpc mode=sync vpc_name=vpc1",
     },
     Mode {
@@ -317,6 +354,7 @@ pub const MODES: &[Mode] = &[
         summary: "sync, then apply on every member (and leave on removed ones), in parallel",
         keys: request::Deploy::KEYS,
         spec_options: request::Deploy::SPEC_OPTIONS,
+        check: check::<request::Deploy>,
         example: "vpc mode=deploy vpc_name=vpc1",
     },
     Mode {
@@ -326,6 +364,7 @@ pub const MODES: &[Mode] = &[
         summary: "leave on every member: interfaces, spec and boot files removed everywhere",
         keys: request::Destroy::KEYS,
         spec_options: request::Destroy::SPEC_OPTIONS,
+        check: check::<request::Destroy>,
         example: "vpc mode=destroy vpc_name=vpc1",
     },
     Mode {
@@ -335,6 +374,7 @@ pub const MODES: &[Mode] = &[
         summary: "tear down this host's side and forget the VPC (no-op if not held)",
         keys: request::Leave::KEYS,
         spec_options: request::Leave::SPEC_OPTIONS,
+        check: check::<request::Leave>,
         example: "vpc mode=leave vpc_name=vpc1",
     },
 ];

@@ -6,6 +6,10 @@
 //! temporary directory, removed when the test ends (also when it fails).
 
 #![allow(
+    clippy::disallowed_macros,
+    reason = "tests and benchmarks report to the terminal themselves"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,

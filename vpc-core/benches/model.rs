@@ -5,6 +5,11 @@
 //! `cargo bench -p vpc-core --bench model` prints a markdown table of the
 //! median over several runs.
 
+#![allow(
+    clippy::disallowed_macros,
+    reason = "tests and benchmarks report to the terminal themselves"
+)]
+
 use std::hint::black_box;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};

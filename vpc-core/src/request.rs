@@ -544,6 +544,29 @@ impl FromPairs for SpecOptions {
     const OP: &'static str = "init";
     const KEYS: &'static [Key] = &[];
     const SPEC_OPTIONS: bool = true;
+
+    /// As [`FromPairs::from_pairs`], with an unknown key said as "not an
+    /// option of a VPC" (these pairs are options alone, such as Python's
+    /// keyword arguments).
+    fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
+        let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+        if let Some((key, _)) = pairs
+            .iter()
+            .find(|(k, _)| OPTION_KEYS.iter().all(|(o, _)| o != k))
+        {
+            return Err(Error::invalid(format!(
+                "{key} is not an option of a VPC: expected one of {}",
+                key_list(&[], true)
+            )));
+        }
+        Self::read(&Pairs::new(
+            Self::OP,
+            Self::KEYS,
+            Self::SPEC_OPTIONS,
+            pairs,
+        )?)
+    }
+
     fn read(p: &Pairs<'_>) -> Result<Self> {
         let mut options = Options::default();
         for (key, value) in p.iter() {

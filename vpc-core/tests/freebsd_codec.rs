@@ -19,8 +19,9 @@ use vpc_core::backend::memory::MemoryKernel;
 use vpc_core::model::addr::IfAddr;
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
+use vpc_core::model::platform::Platform;
 use vpc_core::model::spec::{Options, Spec};
-use vpc_core::plan::{self, Change, Iface, IfaceKind, Observed, Platform, Scope};
+use vpc_core::plan::{self, Change, Iface, IfaceKind, Observed, Scope};
 
 /// The change kinds, by an exhaustive match: a new kind does not compile
 /// until it is listed here, and then fails `every_kind_is_covered` until a

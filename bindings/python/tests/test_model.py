@@ -55,6 +55,7 @@ def test_peer_map_equals_the_clis(article: vpc.Store, cli: Callable[[Path], Cli]
     spec = article.vpc("vpc1")
     doc = cli(article.path).json("mode=init_peers", "vpc_name=vpc1")
     assert doc == {
+        "version": 1,
         "vpc": spec.name,
         "generation": spec.generation,
         "nodes": [m.name for m in spec.members if m is not None],

@@ -47,6 +47,7 @@ def test_plan_equals_the_clis_dry_run(article: vpc.Store, cli: Callable[[Path], 
         plan = article.plan("vpc1", node=node, os=os, scope=scope, teardown=teardown)
         doc = c.json(*words)
         assert doc == {
+            "version": 1,
             "vpc": "vpc1",
             "node": node,
             "os": os,

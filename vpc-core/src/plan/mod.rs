@@ -19,5 +19,3 @@ pub use diff::{Change, Plan, Scope, check_underlay, plan, teardown};
 pub use guest::{attach, detach};
 pub use health::{Health, TunnelHealth, health};
 pub use state::{Desired, Iface, IfaceKind, Observed, Tunnel, VxlanConf, desired};
-// TEMPORARY while branches merge: Platform moved to model::platform.
-pub use crate::model::platform::Platform;

@@ -39,6 +39,7 @@ __all__ = [
     "Plan",
     "TunnelHealth",
     "Health",
+    "Report",
     "Store",
     "mtu",
     "overhead",
@@ -428,6 +429,14 @@ class Plan:
         """The ``ifconfig`` or ``ip``/``bridge`` command lines of the
         changes: the CLI's ``dryrun=1`` output, one line each."""
 
+    @property
+    def dryrun(self) -> bool:
+        """Whether it is a dry run (nothing was changed)."""
+
+    def to_json(self) -> str:
+        """The report as JSON, as the CLI prints it with ``--json`` and the
+        C ABI returns it."""
+
     def __eq__(self, other: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -503,6 +512,24 @@ class Health:
     @property
     def probed(self) -> bool:
         """Whether the far ends were probed."""
+
+    def to_json(self) -> str:
+        """The report as JSON, as ``vpc mode=status --json`` prints it."""
+
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class Report:
+    """Any operation's report, from :meth:`Store.run`: its JSON document."""
+
+    def to_json(self) -> str:
+        """The report as JSON, as the CLI prints it with ``--json`` and the
+        C ABI's ``vpc_store_run`` returns it."""
+
+    @property
+    def data(self) -> Any:
+        """The report as Python dicts and lists."""
 
     def __eq__(self, other: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
@@ -618,6 +645,13 @@ class Store:
     def detach(self, vpc: str, iface: str) -> str:
         """Takes guest port ``iface`` out of ``vpc``'s bridge and forgets it
         (``vpc mode=detach``); returns ``removed`` or ``unchanged``."""
+
+    def run(self, op: str, *, input: str | None = None, **pairs: str | int | bool) -> Report:
+        """Runs any operation as the command line does, with ``pairs`` as
+        its ``key=value`` words: ``op`` is the words after ``vpc``, such as
+        ``"node init"``, ``"init"`` or ``"apply"``; ``input`` is the
+        document ``"receive"`` reads. Returns the report that ``vpc OP …
+        --json`` prints."""
 
 def mtu(underlay_mtu: int, families: Sequence[Literal["v4", "v6"]], vlan: bool = False, requested: int | None = None) -> int:
     """The VPC MTU for ``underlay_mtu`` over pairs of ``families`` (none

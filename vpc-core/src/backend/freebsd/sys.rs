@@ -21,7 +21,8 @@ use super::codec::{self, IfName, Merge, ReadBack, Request, Socket, Target};
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::{IfAddr, Mac};
-use crate::plan::{Change, Iface, IfaceKind, Observed, Platform};
+use crate::model::platform::Platform;
+use crate::plan::{Change, Iface, IfaceKind, Observed};
 
 /// The buffers of one call after the kernel has seen them.
 struct Answer {

@@ -24,7 +24,8 @@ use self::codec::{Indexes, NeedsIndex, decode, encode};
 use self::sys::Netlink;
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind, Result};
-use crate::plan::{Change, Observed, Platform};
+use crate::model::platform::Platform;
+use crate::plan::{Change, Observed};
 
 /// The kernel of the network namespace this process runs in.
 pub struct LinuxKernel {
