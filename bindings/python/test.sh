@@ -20,9 +20,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check maturin pytest mypy
 
-# The CLI the parity tests compare with.
+# The CLI and the C library the parity tests compare with.
 if [ -z "${VPC_BIN:-}" ]; then
-    cargo build --quiet --locked -p vpc-cli
+    cargo build --quiet --locked -p vpc-cli -p vpc-ffi
     export VPC_BIN=$target/debug/vpc
 fi
 
