@@ -31,8 +31,9 @@ pub fn dir(explicit: Option<&Path>, platform: Platform) -> PathBuf {
         .unwrap_or_else(|| default_dir(platform))
 }
 
-/// Every boot file name of a VPC in this host's boot directory, for
-/// removal (both systems' names: a file made with `os=` is found too).
+/// This host's boot directory under each system's file names, as
+/// (platform, directory) pairs: removal looks for both names there, so a
+/// file made with `os=` for the other system is found too.
 pub fn dirs() -> Vec<(Platform, PathBuf)> {
     let dir = dir(None, Platform::host());
     vec![(Platform::FreeBsd, dir.clone()), (Platform::Linux, dir)]

@@ -13,8 +13,11 @@
 //! - [`probe`]: ICMP echoes to the far ends of tunnels, for `status`.
 //! - `cluster` (feature `ssh`): node exchange, sync, deploy and destroy
 //!   over SSH.
-//! - [`ops`]: local operations that tie the store to the model; the front
-//!   ends (CLI, C, Python) call these.
+//! - [`request`] and [`report`]: what each operation is asked, read once
+//!   from `key=value` pairs, and the versioned document it answers with.
+//! - [`ops`]: the operations, tying the store to the model and the
+//!   kernel; [`ops::run`] takes requests and gives reports, and is what
+//!   the three doors (CLI, C, Python) call, so they answer alike.
 //!
 //! Vocabulary: a *node* is a host; a *slot* is a member's fixed position
 //! in a VPC (slot 0 is the initiator); a *pair* or *link* is one tunnel

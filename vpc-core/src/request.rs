@@ -5,7 +5,7 @@
 //!
 //! Every request type lists its [`Key`]s (which the CLI's help shows) and
 //! reads itself with [`FromPairs::from_pairs`]: an unknown or repeated key,
-//! a missing required one, or a bad value is an [`ErrorKind::Invalid`]
+//! a missing required one, or a bad value is an [`ErrorKind::Invalid`](crate::ErrorKind::Invalid)
 //! error naming the key and what was expected.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -7,9 +7,11 @@
 //! reachable through a [`Locked`] guard, so none can happen without it.
 //!
 //! ```text
-//! node.json          this host
-//! nodes/<name>.json  known hosts
-//! vpcs/<name>.json   VPC specs
+//! node.json          this host's identity            (STATE_SCHEMA)
+//! nodes/<name>.json  known hosts, host keys pinned   (STATE_SCHEMA)
+//! vpcs/<name>.json   VPC specs                       (SPEC_SCHEMA)
+//! guests/<vpc>.json  guest ports attached here       (STATE_SCHEMA)
+//! ssh/id_ed25519     this host's SSH key pair, 0600 (feature ssh)
 //! .lock              flock(2) target
 //! ```
 
@@ -569,23 +571,7 @@ impl Locked<'_> {
             )
         })?;
         text.push('\n');
-        // Short, so that a long file name still leaves room for it.
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = (|| {
-            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            fs::rename(&tmp, path)?;
-            File::open(dir)?.sync_all()
-        })();
-        written.map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            io_error(path, "write", &e)
-        })
+        atomic_write(path, text.as_bytes(), 0o644)
     }
 
     fn remove(&self, path: &Path) -> Result<bool> {
@@ -654,6 +640,20 @@ pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<Outcome> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
         Err(e) => return Err(io_error(path, "read", &e)),
     };
+    atomic_write(path, text.as_bytes(), mode)?;
+    Ok(if existed {
+        Outcome::Updated
+    } else {
+        Outcome::Created
+    })
+}
+
+/// Writes `bytes` to `path` with `mode` so that a reader sees the old file
+/// or the new one, never a mix: a temporary file beside it (`.vpc.PID.N.tmp`,
+/// short so that a long file name still leaves room for it; the store's
+/// lock sweeps leftovers), fsync, rename, fsync of the directory.
+fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".vpc.{}.{}.tmp",
@@ -662,7 +662,7 @@ pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<Outcome> {
     ));
     let written = (|| {
         let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes)?;
         f.set_permissions(fs::Permissions::from_mode(mode))?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -671,11 +671,6 @@ pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<Outcome> {
     written.map_err(|e| {
         let _ = fs::remove_file(&tmp);
         io_error(path, "write", &e)
-    })?;
-    Ok(if existed {
-        Outcome::Updated
-    } else {
-        Outcome::Created
     })
 }
 

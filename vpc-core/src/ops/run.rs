@@ -1,7 +1,7 @@
 //! Requests in, reports out: what every door calls. Each function reads
-//! one [`request`](crate::request) type, runs the operation (choosing this
+//! one [`request`](mod@crate::request) type, runs the operation (choosing this
 //! host's kernel or a dry run here, never in a door), and answers with
-//! one [`report`](crate::report) type.
+//! one [`report`](mod@crate::report) type.
 //!
 //! The kernel operations have an `_on` twin that takes the kernel to use,
 //! so tests run them against the memory kernel.

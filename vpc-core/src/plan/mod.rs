@@ -8,7 +8,7 @@
 //! - [`state`]: the desired and observed state types, and [`desired`].
 //! - [`diff`]: the ordered changes between them ([`plan`], [`teardown`]).
 //! - [`guest`]: attaching and detaching guest ports.
-//! - [`health`]: `status`'s findings, derived from the plan.
+//! - [`health`](mod@health): `status`'s findings, derived from the plan.
 
 pub mod diff;
 pub mod guest;

@@ -265,7 +265,7 @@ pub const VXLP_REMOTE_PORT: usize = 70;
 pub const VXLP_MIN_PORT: usize = 72;
 /// `vxlp_max_port`.
 pub const VXLP_MAX_PORT: usize = 74;
-/// `vxlp_mc_ifname` (char[16]).
+/// `vxlp_mc_ifname` (`char[16]`).
 pub const VXLP_MC_IFNAME: usize = 76;
 /// `vxlp_ftable_timeout` (u32).
 pub const VXLP_FTABLE_TIMEOUT: usize = 92;
@@ -338,7 +338,7 @@ pub const VXLCMD_MAC: usize = 22;
 pub const VXLCMD_TTL: usize = 28;
 /// `vxlcmd_sa` (union vxlan_sockaddr).
 pub const VXLCMD_SA: usize = 32;
-/// `vxlcmd_ifname` (char[16]).
+/// `vxlcmd_ifname` (`char[16]`).
 pub const VXLCMD_IFNAME: usize = 60;
 
 /// `vxlc_vni` (u32; `VXLAN_VNI_MAX` = none).
@@ -436,7 +436,7 @@ pub const IFBIF_PRIVATE: u32 = 0x800;
 pub const IFBIF_DEFAULT: u32 =
     IFBIF_LEARNING | IFBIF_DISCOVER | IFBIF_BSTP_AUTOEDGE | IFBIF_BSTP_AUTOPTP;
 
-/// `ifbr_ifsname` (char[16]).
+/// `ifbr_ifsname` (`char[16]`).
 pub const IFBR_IFSNAME: usize = 0;
 /// `ifbr_ifsflags` (u32).
 pub const IFBR_IFSFLAGS: usize = 16;

@@ -1,7 +1,7 @@
 //! The Linux backend: rtnetlink over a blocking socket, no `ip` processes.
 //!
 //! `observe` is three dumps (links, addresses, neighbours). `apply` encodes
-//! the changes ([`codec`]) and sends them in batches ([`sys`]); the codec
+//! the changes ([`codec`]) and sends them in batches (`sys`); the codec
 //! also reads the answers ([`codec::frame`]), so `sys` only moves bytes. A
 //! batch is cut only where a change needs the index of an interface created earlier
 //! in it, which is then learned with one more link dump. A bring-up is
