@@ -153,22 +153,35 @@ extern "C" {
 
 // The library's version, "MAJOR.MINOR.PATCH": compare with
 // `VPC_VERSION_STRING` to check the header matches the library.
+//
+// Ownership: a static string; never free it.
 const char *vpc_version(void);
 
 // A static description of `status` ("unknown status code" for numbers
 // that are none).
+//
+// Ownership: a static string; never free it.
 const char *vpc_status_description(vpc_status status);
 
 // Frees a string this library returned; NULL is fine.
+//
+// Ownership: takes a string this library returned; NULL is fine.
 void vpc_string_free(char *string);
 
 // The status of `error` (0 for NULL).
+//
+// Ownership: `error` stays the caller's; NULL gives `VPC_OK`.
 vpc_status vpc_error_status(const struct vpc_error *error);
 
 // The message of `error`: valid until the error is freed; "" for NULL.
+//
+// Ownership: the text is borrowed from `error` and lives as long as it;
+// NULL gives "".
 const char *vpc_error_message(const struct vpc_error *error);
 
 // Frees an error; NULL is fine.
+//
+// Ownership: takes `error`.
 void vpc_error_free(struct vpc_error *error);
 
 // Converges this host's side of VPC `vpc`, as `vpc mode=apply --json`:
@@ -220,28 +233,45 @@ vpc_status vpc_store_run(const struct vpc_store *store,
                          struct vpc_error **err);
 
 // Computes the peer map of `spec`.
+//
+// Ownership: `spec` stays the caller's (the map copies what it needs);
+// `*out` is the caller's, freed with `vpc_peer_map_free`.
 vpc_status vpc_spec_peer_map(const struct vpc_spec *spec,
                              struct vpc_peer_map **out,
                              struct vpc_error **err);
 
 // How many links the map has (0 for NULL).
+//
+// Ownership: `map` stays the caller's.
 size_t vpc_peer_map_len(const struct vpc_peer_map *map);
 
 // Copies link `index` into `*out`.
+//
+// Ownership: `map` stays the caller's; `*out` is a plain struct the caller
+// owns, nothing to free: its `node` names point into `map` and are valid
+// while it lives.
 vpc_status vpc_peer_map_get(const struct vpc_peer_map *map,
                             size_t index,
                             struct vpc_link *out,
                             struct vpc_error **err);
 
 // The map as JSON: the `links` of `vpc mode=init_peers --json`.
+//
+// Ownership: `map` stays the caller's; `*out` is the caller's, freed with
+// `vpc_string_free`.
 vpc_status vpc_peer_map_to_json(const struct vpc_peer_map *map, char **out, struct vpc_error **err);
 
 // Frees a peer map; NULL is fine.
+//
+// Ownership: takes `map`.
 void vpc_peer_map_free(struct vpc_peer_map *map);
 
 // The plan that brings member `node` of `spec` up from an empty node,
 // rendered for `os` ("freebsd" or "linux"; NULL: this host's system) —
 // what `vpc mode=apply dryrun=1 os=OS node=NODE` prints.
+//
+// Ownership: `spec` stays the caller's; `*out` is the caller's, freed with
+// `vpc_plan_free`.
 vpc_status vpc_plan_new(const struct vpc_spec *spec,
                         const char *node,
                         const char *os,
@@ -249,20 +279,33 @@ vpc_status vpc_plan_new(const struct vpc_spec *spec,
                         struct vpc_error **err);
 
 // How many changes the plan has (0 for NULL).
+//
+// Ownership: `plan` stays the caller's.
 size_t vpc_plan_len(const struct vpc_plan *plan);
 
 // The changes as a JSON array (each with an "op").
+//
+// Ownership: `plan` stays the caller's; `*out` is the caller's, freed with
+// `vpc_string_free`.
 vpc_status vpc_plan_changes_json(const struct vpc_plan *plan, char **out, struct vpc_error **err);
 
 // The commands, one per line, as the dry run prints them.
+//
+// Ownership: `plan` stays the caller's; `*out` is the caller's, freed with
+// `vpc_string_free`.
 vpc_status vpc_plan_render(const struct vpc_plan *plan, char **out, struct vpc_error **err);
 
 // Frees a plan; NULL is fine.
+//
+// Ownership: takes `plan`.
 void vpc_plan_free(struct vpc_plan *plan);
 
 // Checks that `request` fits beside `used` under `limits`; on success
 // `*out` is the usage with it. The error (`VPC_QUOTA`) names the limit,
 // the usage and the request.
+//
+// Ownership: every argument stays the caller's; `*out` is a plain struct
+// the caller owns.
 vpc_status vpc_quota_admit(const struct vpc_quota *limits,
                            const struct vpc_usage *used,
                            const struct vpc_usage *request,
@@ -270,12 +313,18 @@ vpc_status vpc_quota_admit(const struct vpc_quota *limits,
                            struct vpc_error **err);
 
 // Reads and checks a spec from JSON (as `vpc mode=export` writes it).
+//
+// Ownership: `json` stays the caller's; `*out` is the caller's, freed with
+// `vpc_spec_free`.
 vpc_status vpc_spec_from_json(const char *json, struct vpc_spec **out, struct vpc_error **err);
 
 // Defines a spec from `count` key/value pairs, the keys of `vpc mode=init`
 // (`vpc_name`, `node_member`, `peer_network`, and the options such as
 // `mtu` or `numbering`), with `store`'s host as initiator and its known
 // nodes as candidates. Nothing is stored.
+//
+// Ownership: `store`, `keys` and `values` stay the caller's; `*out` is the
+// caller's, freed with `vpc_spec_free`.
 vpc_status vpc_spec_define(const struct vpc_store *store,
                            const char *const *keys,
                            const char *const *values,
@@ -284,20 +333,31 @@ vpc_status vpc_spec_define(const struct vpc_store *store,
                            struct vpc_error **err);
 
 // Checks every rule a spec must keep.
+//
+// Ownership: `spec` stays the caller's.
 vpc_status vpc_spec_validate(const struct vpc_spec *spec, struct vpc_error **err);
 
 // The spec as JSON.
+//
+// Ownership: `spec` stays the caller's; `*out` is the caller's, freed with
+// `vpc_string_free`.
 vpc_status vpc_spec_to_json(const struct vpc_spec *spec, char **out, struct vpc_error **err);
 
 // The VPC's MTU.
+//
+// Ownership: `spec` stays the caller's.
 vpc_status vpc_spec_mtu(const struct vpc_spec *spec, uint32_t *out, struct vpc_error **err);
 
 // Frees a spec; NULL is fine.
+//
+// Ownership: takes `spec`.
 void vpc_spec_free(struct vpc_spec *spec);
 
 // A VPC MTU: `underlay_mtu` minus the VXLAN overhead of `worst_family`
 // (4 or 6; 0 when there are no pairs, counted as 6), 4 more with `vlan`;
 // or `requested` (0: none) after checking it against that and 1280.
+//
+// Ownership: nothing is allocated.
 vpc_status vpc_mtu(uint32_t underlay_mtu,
                    uint8_t worst_family,
                    bool vlan,
@@ -307,25 +367,42 @@ vpc_status vpc_mtu(uint32_t underlay_mtu,
 
 // Opens the state directory `dir`, or with `dir` NULL the one the CLI
 // uses (`VPC_STATE_DIR`, else the system's). Nothing is created yet.
+//
+// Ownership: `dir` stays the caller's (the store copies it); `*out` is the
+// caller's, freed with `vpc_store_free`.
 vpc_status vpc_store_open(const char *dir, struct vpc_store **out, struct vpc_error **err);
 
 // Frees a store; NULL is fine.
+//
+// Ownership: takes `store`.
 void vpc_store_free(struct vpc_store *store);
 
 // This host and the nodes it knows, as `vpc node mode=list --json`
 // prints them.
+//
+// Ownership: `store` stays the caller's; `*out` is the caller's, freed
+// with `vpc_string_free`.
 vpc_status vpc_store_nodes_json(const struct vpc_store *store, char **out, struct vpc_error **err);
 
 // The VPCs held, one line each, as `vpc mode=list --json` prints them.
+//
+// Ownership: `store` stays the caller's; `*out` is the caller's, freed
+// with `vpc_string_free`.
 vpc_status vpc_store_vpcs_json(const struct vpc_store *store, char **out, struct vpc_error **err);
 
 // The spec of VPC `vpc`.
+//
+// Ownership: `store` stays the caller's; `*out` is the caller's, freed
+// with `vpc_spec_free`.
 vpc_status vpc_store_spec(const struct vpc_store *store,
                           const char *vpc,
                           struct vpc_spec **out,
                           struct vpc_error **err);
 
 // The spec of VPC `vpc` as JSON, as `vpc mode=export` prints it.
+//
+// Ownership: `store` stays the caller's; `*out` is the caller's, freed
+// with `vpc_string_free`.
 vpc_status vpc_store_export(const struct vpc_store *store,
                             const char *vpc,
                             char **out,
@@ -333,6 +410,8 @@ vpc_status vpc_store_export(const struct vpc_store *store,
 
 // Stores a spec received as JSON, like `vpc mode=receive`: validated,
 // and only if newer than the one held (an identical one is a no-op).
+//
+// Ownership: `store` and `json` stay the caller's.
 vpc_status vpc_store_receive(const struct vpc_store *store,
                              const char *json,
                              struct vpc_error **err);

@@ -21,18 +21,25 @@ impl vpc_error {
 }
 
 /// The status of `error` (0 for NULL).
+///
+/// Ownership: `error` stays the caller's; NULL gives `VPC_OK`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_error_status(error: *const vpc_error) -> vpc_status {
     boundary::get(error, "error").map_or(0, |e| e.status)
 }
 
 /// The message of `error`: valid until the error is freed; "" for NULL.
+///
+/// Ownership: the text is borrowed from `error` and lives as long as it;
+/// NULL gives "".
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_error_message(error: *const vpc_error) -> *const c_char {
     boundary::get(error, "error").map_or(c"".as_ptr(), |e| e.message.as_ptr())
 }
 
 /// Frees an error; NULL is fine.
+///
+/// Ownership: takes `error`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_error_free(error: *mut vpc_error) {
     boundary::free(error);

@@ -32,6 +32,8 @@ pub const VPC_VERSION_PATCH: u32 = 0;
 
 /// The library's version, "MAJOR.MINOR.PATCH": compare with
 /// `VPC_VERSION_STRING` to check the header matches the library.
+///
+/// Ownership: a static string; never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
@@ -39,12 +41,16 @@ pub extern "C" fn vpc_version() -> *const c_char {
 
 /// A static description of `status` ("unknown status code" for numbers
 /// that are none).
+///
+/// Ownership: a static string; never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_status_description(status: vpc_status) -> *const c_char {
     status::description(status).as_ptr()
 }
 
 /// Frees a string this library returned; NULL is fine.
+///
+/// Ownership: takes a string this library returned; NULL is fine.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_string_free(string: *mut c_char) {
     boundary::free_string(string);

@@ -51,6 +51,9 @@ pub struct vpc_peer_map {
 }
 
 /// Computes the peer map of `spec`.
+///
+/// Ownership: `spec` stays the caller's (the map copies what it needs);
+/// `*out` is the caller's, freed with `vpc_peer_map_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_spec_peer_map(
     spec: *const vpc_spec,
@@ -114,12 +117,18 @@ pub extern "C" fn vpc_spec_peer_map(
 }
 
 /// How many links the map has (0 for NULL).
+///
+/// Ownership: `map` stays the caller's.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_peer_map_len(map: *const vpc_peer_map) -> usize {
     boundary::get(map, "map").map_or(0, |m| m.links.len())
 }
 
 /// Copies link `index` into `*out`.
+///
+/// Ownership: `map` stays the caller's; `*out` is a plain struct the caller
+/// owns, nothing to free: its `node` names point into `map` and are valid
+/// while it lives.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_peer_map_get(
     map: *const vpc_peer_map,
@@ -145,6 +154,9 @@ pub extern "C" fn vpc_peer_map_get(
 }
 
 /// The map as JSON: the `links` of `vpc mode=init_peers --json`.
+///
+/// Ownership: `map` stays the caller's; `*out` is the caller's, freed with
+/// `vpc_string_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_peer_map_to_json(
     map: *const vpc_peer_map,
@@ -160,6 +172,8 @@ pub extern "C" fn vpc_peer_map_to_json(
 }
 
 /// Frees a peer map; NULL is fine.
+///
+/// Ownership: takes `map`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_peer_map_free(map: *mut vpc_peer_map) {
     boundary::free(map);

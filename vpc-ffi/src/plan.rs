@@ -24,6 +24,9 @@ pub struct vpc_plan {
 /// The plan that brings member `node` of `spec` up from an empty node,
 /// rendered for `os` ("freebsd" or "linux"; NULL: this host's system) —
 /// what `vpc mode=apply dryrun=1 os=OS node=NODE` prints.
+///
+/// Ownership: `spec` stays the caller's; `*out` is the caller's, freed with
+/// `vpc_plan_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_plan_new(
     spec: *const vpc_spec,
@@ -60,12 +63,17 @@ pub extern "C" fn vpc_plan_new(
 }
 
 /// How many changes the plan has (0 for NULL).
+///
+/// Ownership: `plan` stays the caller's.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_plan_len(plan: *const vpc_plan) -> usize {
     boundary::get(plan, "plan").map_or(0, |p| p.changes)
 }
 
 /// The changes as a JSON array (each with an "op").
+///
+/// Ownership: `plan` stays the caller's; `*out` is the caller's, freed with
+/// `vpc_string_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_plan_changes_json(
     plan: *const vpc_plan,
@@ -81,6 +89,9 @@ pub extern "C" fn vpc_plan_changes_json(
 }
 
 /// The commands, one per line, as the dry run prints them.
+///
+/// Ownership: `plan` stays the caller's; `*out` is the caller's, freed with
+/// `vpc_string_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_plan_render(
     plan: *const vpc_plan,
@@ -96,6 +107,8 @@ pub extern "C" fn vpc_plan_render(
 }
 
 /// Frees a plan; NULL is fine.
+///
+/// Ownership: takes `plan`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_plan_free(plan: *mut vpc_plan) {
     boundary::free(plan);

@@ -48,6 +48,9 @@ fn usage(u: &vpc_usage) -> Usage {
 /// Checks that `request` fits beside `used` under `limits`; on success
 /// `*out` is the usage with it. The error (`VPC_QUOTA`) names the limit,
 /// the usage and the request.
+///
+/// Ownership: every argument stays the caller's; `*out` is a plain struct
+/// the caller owns.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_quota_admit(
     limits: *const vpc_quota,

@@ -20,6 +20,9 @@ use crate::store::vpc_store;
 pub struct vpc_spec(pub(crate) Spec);
 
 /// Reads and checks a spec from JSON (as `vpc mode=export` writes it).
+///
+/// Ownership: `json` stays the caller's; `*out` is the caller's, freed with
+/// `vpc_spec_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_spec_from_json(
     json: *const c_char,
@@ -39,6 +42,9 @@ pub extern "C" fn vpc_spec_from_json(
 /// (`vpc_name`, `node_member`, `peer_network`, and the options such as
 /// `mtu` or `numbering`), with `store`'s host as initiator and its known
 /// nodes as candidates. Nothing is stored.
+///
+/// Ownership: `store`, `keys` and `values` stay the caller's; `*out` is the
+/// caller's, freed with `vpc_spec_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_spec_define(
     store: *const vpc_store,
@@ -59,12 +65,17 @@ pub extern "C" fn vpc_spec_define(
 }
 
 /// Checks every rule a spec must keep.
+///
+/// Ownership: `spec` stays the caller's.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_spec_validate(spec: *const vpc_spec, err: *mut *mut vpc_error) -> vpc_status {
     boundary::guard(err, || Ok(boundary::get(spec, "spec")?.0.check()?))
 }
 
 /// The spec as JSON.
+///
+/// Ownership: `spec` stays the caller's; `*out` is the caller's, freed with
+/// `vpc_string_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_spec_to_json(
     spec: *const vpc_spec,
@@ -80,6 +91,8 @@ pub extern "C" fn vpc_spec_to_json(
 }
 
 /// The VPC's MTU.
+///
+/// Ownership: `spec` stays the caller's.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_spec_mtu(
     spec: *const vpc_spec,
@@ -95,6 +108,8 @@ pub extern "C" fn vpc_spec_mtu(
 }
 
 /// Frees a spec; NULL is fine.
+///
+/// Ownership: takes `spec`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_spec_free(spec: *mut vpc_spec) {
     boundary::free(spec);
@@ -115,6 +130,8 @@ fn family(code: u8) -> Result<Option<Family>> {
 /// A VPC MTU: `underlay_mtu` minus the VXLAN overhead of `worst_family`
 /// (4 or 6; 0 when there are no pairs, counted as 6), 4 more with `vlan`;
 /// or `requested` (0: none) after checking it against that and 1280.
+///
+/// Ownership: nothing is allocated.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_mtu(
     underlay_mtu: u32,

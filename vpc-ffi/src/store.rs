@@ -23,6 +23,9 @@ pub(crate) fn vpc_name(p: *const c_char) -> Result<VpcName> {
 
 /// Opens the state directory `dir`, or with `dir` NULL the one the CLI
 /// uses (`VPC_STATE_DIR`, else the system's). Nothing is created yet.
+///
+/// Ownership: `dir` stays the caller's (the store copies it); `*out` is the
+/// caller's, freed with `vpc_store_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_store_open(
     dir: *const c_char,
@@ -41,6 +44,8 @@ pub extern "C" fn vpc_store_open(
 }
 
 /// Frees a store; NULL is fine.
+///
+/// Ownership: takes `store`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_store_free(store: *mut vpc_store) {
     boundary::free(store);
@@ -48,6 +53,9 @@ pub extern "C" fn vpc_store_free(store: *mut vpc_store) {
 
 /// This host and the nodes it knows, as `vpc node mode=list --json`
 /// prints them.
+///
+/// Ownership: `store` stays the caller's; `*out` is the caller's, freed
+/// with `vpc_string_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_store_nodes_json(
     store: *const vpc_store,
@@ -64,6 +72,9 @@ pub extern "C" fn vpc_store_nodes_json(
 }
 
 /// The VPCs held, one line each, as `vpc mode=list --json` prints them.
+///
+/// Ownership: `store` stays the caller's; `*out` is the caller's, freed
+/// with `vpc_string_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_store_vpcs_json(
     store: *const vpc_store,
@@ -82,6 +93,9 @@ pub extern "C" fn vpc_store_vpcs_json(
 }
 
 /// The spec of VPC `vpc`.
+///
+/// Ownership: `store` stays the caller's; `*out` is the caller's, freed
+/// with `vpc_spec_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_store_spec(
     store: *const vpc_store,
@@ -100,6 +114,9 @@ pub extern "C" fn vpc_store_spec(
 }
 
 /// The spec of VPC `vpc` as JSON, as `vpc mode=export` prints it.
+///
+/// Ownership: `store` stays the caller's; `*out` is the caller's, freed
+/// with `vpc_string_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_store_export(
     store: *const vpc_store,
@@ -119,6 +136,8 @@ pub extern "C" fn vpc_store_export(
 
 /// Stores a spec received as JSON, like `vpc mode=receive`: validated,
 /// and only if newer than the one held (an identical one is a no-op).
+///
+/// Ownership: `store` and `json` stay the caller's.
 #[unsafe(no_mangle)]
 pub extern "C" fn vpc_store_receive(
     store: *const vpc_store,
