@@ -10,7 +10,7 @@
 //!   here; Linux and FreeBSD behind the same trait).
 //! - [`store`]: the state directory, with atomic writes and a lock.
 //! - [`boot`]: the rc.d script and systemd unit that bring a VPC back.
-//! - [`probe`]: ICMP echoes to the far ends of tunnels, for `status`.
+//! - [`backend::probe`]: ICMP echoes to the far ends of tunnels, for `status`.
 //! - `cluster` (feature `ssh`): node exchange, sync, deploy and destroy
 //!   over SSH.
 //! - [`request`] and [`report`]: what each operation is asked, read once
@@ -34,7 +34,6 @@ pub mod error;
 pub mod model;
 pub mod ops;
 pub mod plan;
-pub mod probe;
 pub mod report;
 pub mod request;
 pub mod store;

@@ -313,3 +313,53 @@ fn any_failed_membership_change_step_is_recovered() {
         }
     }
 }
+
+#[test]
+fn memory_kernel_probes_answer_only_set_far_ends_over_a_running_link() {
+    use std::net::IpAddr;
+    use std::time::Duration;
+    let spec = five();
+    let mut k = MemoryKernel::new(Platform::Linux);
+    converge(&mut k, &spec, "n1");
+    let d = plan::desired(&spec, &NodeName::new("n1").unwrap(), Platform::Linux).unwrap();
+    let far: Vec<IpAddr> = d.tunnels.iter().map(|t| t.peer_addr.addr).collect();
+    let mine: IpAddr = d.tunnels[0].link_addr.addr;
+    let stranger: IpAddr = [10, 200, 0, 2].into();
+    let ms = Duration::from_millis;
+    let wait = ms(100);
+    // Nothing answers until the test says so.
+    assert_eq!(k.probe(&far, wait).unwrap(), vec![None; 4]);
+    for (n, a) in far.iter().enumerate() {
+        k.answer_from(*a, ms(n as u64 + 1));
+    }
+    k.answer_from(stranger, ms(1));
+    k.answer_from(mine, ms(1));
+    let mut targets = far.clone();
+    targets.extend([stranger, mine]);
+    assert_eq!(
+        k.probe(&targets, wait).unwrap(),
+        [
+            Some(ms(1)),
+            Some(ms(2)),
+            Some(ms(3)),
+            Some(ms(4)),
+            None,
+            None
+        ],
+        "no link to the stranger; this node's own link address is no far end"
+    );
+    // A tunnel without carrier, then without the tunnel, carries nothing.
+    k.set_running(&d.tunnels[1].name, false).unwrap();
+    k.apply(&[Change::Destroy {
+        name: d.tunnels[2].name.clone(),
+    }])
+    .unwrap();
+    k.silence(far[3]);
+    assert_eq!(
+        k.probe(&far, wait).unwrap(),
+        [Some(ms(1)), None, None, None]
+    );
+    // An answer slower than the wait is none.
+    assert_eq!(k.probe(&far[..1], ms(0)).unwrap(), [None]);
+    assert_eq!(k.probe(&[], wait).unwrap(), []);
+}

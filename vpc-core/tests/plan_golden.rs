@@ -1,10 +1,13 @@
 //! Planner golden cases: each directory under `tests/plan/` holds a spec, an
-//! observed node and the expected plan. `UPDATE_GOLDEN=1` rewrites the
-//! expected files; review the diff before committing it.
+//! observed node, the expected plan (`expected.txt`) and the health
+//! `status` derives from them before probing (`health.txt`).
+//! `UPDATE_GOLDEN=1` rewrites the expected files; review the diff before
+//! committing it.
 //!
 //! Every case that plans is also carried out on the memory kernel, which
 //! must then converge (a second plan is empty) without changing any
-//! interface the VPC does not own.
+//! interface the VPC does not own; a converged whole VPC has no
+//! difference left and every tunnel present, matching and up.
 
 #![allow(
     clippy::unwrap_used,
@@ -61,6 +64,53 @@ fn render(result: &Result<Plan, vpc_core::Error>) -> String {
     }
 }
 
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// The differences one per line, then one line per tunnel.
+fn render_health(result: &Result<plan::Health, vpc_core::Error>) -> String {
+    let h = match result {
+        Ok(h) => h,
+        Err(e) => return format!("error ({}): {}\n", e.kind(), e.message()),
+    };
+    let mut s = String::new();
+    for d in &h.differences {
+        s.push_str(&format!("difference: {d}\n"));
+    }
+    if h.differences.is_empty() {
+        s.push_str("(no differences)\n");
+    }
+    for t in &h.tunnels {
+        s.push_str(&format!(
+            "tunnel {} to {} (VNI {}, far end {}): present {}, matching {}, up {}, running {}\n",
+            t.interface,
+            t.peer,
+            t.vni,
+            t.peer_addr,
+            yes(t.present),
+            yes(t.matching),
+            yes(t.up),
+            yes(t.running)
+        ));
+    }
+    if !h.probed {
+        s.push_str("far ends not probed: no link addresses\n");
+    }
+    s
+}
+
+/// Compares `got` with `dir/file`, first rewriting the file under
+/// `UPDATE_GOLDEN`.
+fn golden(dir: &Path, file: &str, got: &str) {
+    let path = dir.join(file);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::write(&path, got).unwrap();
+    }
+    let expected = fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(got, expected, "{}: differs from {file}", dir.display());
+}
+
 fn run_case(dir: &Path) {
     let case: Case = serde_json::from_str(&read(dir, "case.json")).unwrap();
     let spec = Spec::from_json(&read(dir, "spec.json")).unwrap();
@@ -89,6 +139,11 @@ fn run_case(dir: &Path) {
         expected,
         "{}: plan differs from expected.txt",
         dir.display()
+    );
+    golden(
+        dir,
+        "health.txt",
+        &render_health(&plan::health(&desired, &observed)),
     );
 
     // Carry the plan out and check what it did.
@@ -131,6 +186,23 @@ fn run_case(dir: &Path) {
                 dir.display(),
                 again.changes
             );
+            if scope == Scope::All {
+                let h = plan::health(&desired, &after).unwrap();
+                assert_eq!(
+                    h.differences,
+                    Vec::<String>::new(),
+                    "{}: differences left after apply",
+                    dir.display()
+                );
+                // Not `running`: that is the kernel's to report, and the
+                // memory kernel keeps what the case's observed node says.
+                assert!(
+                    h.tunnels.iter().all(|t| t.present && t.matching && t.up),
+                    "{}: tunnels after apply: {:?}",
+                    dir.display(),
+                    h.tunnels
+                );
+            }
         }
         None => {
             let left: Vec<&str> = after

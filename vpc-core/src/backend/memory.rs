@@ -1,8 +1,14 @@
 //! An in-memory kernel that enforces the rules the real ones do (name
 //! length, unique names, one VNI per local address and port, one bridge per
 //! member), with a failure that can be injected at the Nth operation.
+//!
+//! Probes are answered from a model the test sets: a far end answers when
+//! the test said it would ([`MemoryKernel::answer_from`]) and the kernel
+//! has a way to it. See [`Backend::probe`] on [`MemoryKernel`].
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind, Result};
@@ -18,6 +24,7 @@ pub struct MemoryKernel {
     next_index: u32,
     operations: u64,
     fail_at: Option<u64>,
+    far_ends: BTreeMap<IpAddr, Duration>,
 }
 
 impl MemoryKernel {
@@ -29,6 +36,7 @@ impl MemoryKernel {
             next_index: 1,
             operations: 0,
             fail_at: None,
+            far_ends: BTreeMap::new(),
         }
     }
 
@@ -46,6 +54,37 @@ impl MemoryKernel {
     /// fail; `None` stops injecting.
     pub fn fail_at(&mut self, n: Option<u64>) {
         self.fail_at = n;
+    }
+
+    /// Makes the far end `addr` answer probes after `rtt`, while a link to
+    /// it is up and running (see [`Backend::probe`] on [`MemoryKernel`]).
+    pub fn answer_from(&mut self, addr: IpAddr, rtt: Duration) {
+        self.far_ends.insert(addr, rtt);
+    }
+
+    /// Makes the far end `addr` silent again.
+    pub fn silence(&mut self, addr: IpAddr) {
+        self.far_ends.remove(&addr);
+    }
+
+    /// Makes interface `name` lose or regain its carrier (operational
+    /// state), as when the underlay goes away; it stays administratively
+    /// up or down.
+    pub fn set_running(&mut self, name: &str, running: bool) -> Result<()> {
+        self.get_mut(name)?.running = running;
+        Ok(())
+    }
+
+    /// The interface a probe to `target` leaves by: one that is up, running
+    /// and holds a link address whose subnet contains `target` (not
+    /// `target` itself).
+    fn carrier(&self, target: IpAddr) -> Option<&Iface> {
+        self.ifaces.values().find(|i| {
+            i.up && i.running
+                && i.addrs
+                    .iter()
+                    .any(|a| a.addr != target && a.contains(target))
+        })
     }
 
     /// Operations carried out or attempted so far.
@@ -340,5 +379,23 @@ impl Backend for MemoryKernel {
             })?;
         }
         Ok(changes.len())
+    }
+
+    /// The model: a target answers, after the round-trip time the test gave
+    /// [`MemoryKernel::answer_from`], when the test made it a far end that
+    /// answers and an interface of this kernel is up, running and carries a
+    /// link address on the target's subnet (the tunnel to that peer). Any
+    /// other target is silent, so a missing, down or carrier-less tunnel,
+    /// a wrong or missing link address, or a far end the test never set,
+    /// all read as no answer. Answers take no time: `timeout` is only an
+    /// upper bound, and a round-trip time above it reads as no answer.
+    fn probe(&mut self, targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>> {
+        Ok(targets
+            .iter()
+            .map(|t| {
+                let rtt = *self.far_ends.get(t)?;
+                (rtt <= timeout && self.carrier(*t).is_some()).then_some(rtt)
+            })
+            .collect())
     }
 }

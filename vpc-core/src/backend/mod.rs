@@ -7,6 +7,10 @@ pub mod freebsd;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod memory;
+pub mod probe;
+
+use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::error::Result;
 use crate::model::platform::Platform;
@@ -23,6 +27,13 @@ pub trait Backend {
     /// Makes `changes` in order, stopping at the first that fails; the
     /// error names that change. Returns how many were made.
     fn apply(&mut self, changes: &[Change]) -> Result<usize>;
+
+    /// Asks every target for an answer at once and waits at most `timeout`:
+    /// one round-trip time per target, in order, `None` where no answer
+    /// came. An error means the probes could not be sent at all (the real
+    /// kernels need a raw ICMP socket, so root), not that a target is
+    /// silent.
+    fn probe(&mut self, targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>>;
 
     /// Whether bridge members may carry addresses (FreeBSD 15 refuses them
     /// unless `net.link.bridge.member_ifaddrs=1`).

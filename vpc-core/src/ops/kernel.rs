@@ -181,8 +181,8 @@ pub fn detach(
 }
 
 /// Compares this node's interfaces of `vpc` with the spec and probes the
-/// far end of every tunnel (one ICMP echo each, all at once, answers
-/// awaited for `timeout`).
+/// far end of every tunnel through `backend` (all at once, answers awaited
+/// for `timeout`; the real kernels send one ICMP echo each).
 pub fn status(
     store: &Store,
     vpc: &VpcName,
@@ -196,7 +196,7 @@ pub fn status(
         return Ok(health);
     }
     let targets: Vec<std::net::IpAddr> = health.tunnels.iter().map(|t| t.peer_addr).collect();
-    let rtts = crate::probe::ping_all(&targets, timeout)?;
+    let rtts = backend.probe(&targets, timeout)?;
     for (t, rtt) in health.tunnels.iter_mut().zip(rtts) {
         // Microseconds are all a probe can tell.
         t.rtt_ms = rtt.map(|d| d.as_micros() as f64 / 1000.0);

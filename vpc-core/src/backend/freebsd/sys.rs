@@ -10,6 +10,7 @@ use std::ffi::CStr;
 use std::net::IpAddr;
 use std::num::NonZeroU16;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::ifaddrs::getifaddrs;
@@ -299,6 +300,10 @@ impl Backend for FreeBsdKernel {
 
     fn member_addresses(&self) -> bool {
         self.member_addrs
+    }
+
+    fn probe(&mut self, targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>> {
+        crate::backend::probe::ping_all(targets, timeout)
     }
 
     fn observe(&mut self) -> Result<Observed> {

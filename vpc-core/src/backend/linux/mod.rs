@@ -20,6 +20,9 @@ use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
 
+use std::net::IpAddr;
+use std::time::Duration;
+
 use self::codec::{Indexes, NeedsIndex, decode, encode};
 use self::sys::Netlink;
 use crate::backend::Backend;
@@ -127,6 +130,10 @@ fn missing(i: usize, changes: &[Change], name: &str) -> Error {
 impl Backend for LinuxKernel {
     fn platform(&self) -> Platform {
         Platform::Linux
+    }
+
+    fn probe(&mut self, targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>> {
+        crate::backend::probe::ping_all(targets, timeout)
     }
 
     fn observe(&mut self) -> Result<Observed> {

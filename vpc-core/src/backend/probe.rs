@@ -1,6 +1,8 @@
-//! Reachability probes: one ICMP echo to each target, all sent at once on
-//! one raw socket per family, answers collected until a deadline. No `ping`
-//! processes.
+//! Reachability probes for the real kernels' [`Backend::probe`]: one ICMP
+//! echo to each target, all sent at once on one raw socket per family,
+//! answers collected until a deadline. No `ping` processes.
+//!
+//! [`Backend::probe`]: crate::backend::Backend::probe
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
