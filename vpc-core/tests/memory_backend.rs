@@ -43,7 +43,8 @@ fn five() -> Spec {
 fn converge(k: &mut MemoryKernel, spec: &Spec, me: &str) -> usize {
     let d = plan::desired(spec, &NodeName::new(me).unwrap(), k.platform()).unwrap();
     let p = plan::plan(&d, &k.observe().unwrap(), Scope::All).unwrap();
-    k.apply(&p.changes).unwrap()
+    k.apply(&p.changes).unwrap();
+    p.changes.len()
 }
 
 #[test]

@@ -46,11 +46,11 @@ impl Backend for DryRun {
         Ok(self.observed.clone())
     }
 
-    fn apply(&mut self, changes: &[Change]) -> Result<usize> {
+    fn apply(&mut self, changes: &[Change]) -> Result<()> {
         for c in changes {
             self.lines.extend(render(self.platform, c));
         }
-        Ok(changes.len())
+        Ok(())
     }
 
     /// No answers rather than an error: `status` against a dry run still

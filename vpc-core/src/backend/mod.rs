@@ -25,8 +25,8 @@ pub trait Backend {
     fn observe(&mut self) -> Result<Observed>;
 
     /// Makes `changes` in order, stopping at the first that fails; the
-    /// error names that change. Returns how many were made.
-    fn apply(&mut self, changes: &[Change]) -> Result<usize>;
+    /// error names that change (and so how far it got).
+    fn apply(&mut self, changes: &[Change]) -> Result<()>;
 
     /// Asks every target for an answer at once and waits at most `timeout`:
     /// one round-trip time per target, in order, `None` where no answer

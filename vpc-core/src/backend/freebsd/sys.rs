@@ -350,7 +350,7 @@ impl Backend for FreeBsdKernel {
         Ok(Observed { ifaces })
     }
 
-    fn apply(&mut self, changes: &[Change]) -> Result<usize> {
+    fn apply(&mut self, changes: &[Change]) -> Result<()> {
         for (i, change) in changes.iter().enumerate() {
             let context =
                 |e: Error| e.context(format!("change {} of {} ({change})", i + 1, changes.len()));
@@ -360,6 +360,6 @@ impl Backend for FreeBsdKernel {
                 self.execute(req, &mut created).map_err(context)?;
             }
         }
-        Ok(changes.len())
+        Ok(())
     }
 }

@@ -154,7 +154,7 @@ impl Backend for LinuxKernel {
         Ok(observed)
     }
 
-    fn apply(&mut self, changes: &[Change]) -> Result<usize> {
+    fn apply(&mut self, changes: &[Change]) -> Result<()> {
         if self.indexes.is_empty() {
             self.learn_indexes()?;
         }
@@ -202,6 +202,6 @@ impl Backend for LinuxKernel {
             i += 1;
         }
         self.flush(&mut pending, changes)?;
-        Ok(changes.len())
+        Ok(())
     }
 }
