@@ -124,10 +124,24 @@ int main(int argc, char **argv) {
         s = vpc_spec_define(store, odd_keys, fine, 3, &spec, &err);
         expect_error(s, err, VPC_INVALID, "unknown key colour=");
         err = NULL;
+        const char *twice_keys[] = {"vpc_name", "node_member", "peer_network", "vpc_name"};
+        const char *twice[] = {"vpc9", "all", "10.200.0.0/24", "vpc8"};
+        s = vpc_spec_define(store, twice_keys, twice, 4, &spec, &err);
+        expect_error(s, err, VPC_INVALID, "key vpc_name= is given twice");
+        err = NULL;
         s = vpc_spec_define(store, keys, fine, 3, &good, &err);
         EXPECT(s == VPC_OK, "define: %s", vpc_error_message(err));
         EXPECT(vpc_spec_validate(good, NULL) == VPC_OK, "validate");
         EXPECT(vpc_spec_mtu(good, &mtu, NULL) == VPC_OK && mtu == 1430, "mtu %u", (unsigned)mtu);
+    }
+
+    /* An empty state directory path is refused, not taken as "here". */
+    {
+        vpc_store *empty = (vpc_store *)0x1;
+        s = vpc_store_open("", &empty, &err);
+        expect_error(s, err, VPC_INVALID, "the state directory \"\" is not valid");
+        err = NULL;
+        EXPECT(empty == (vpc_store *)0x1, "output written on failure");
     }
 
     /* Not there. */

@@ -49,11 +49,15 @@ fn parse_words(words: &[String]) -> Result<Parsed, Usage> {
     let mut help = false;
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut mode_name = None;
+    // `node` is the first word that is not a flag: `vpc --json node …` too.
+    let first = words
+        .iter()
+        .position(|w| !matches!(w.as_str(), "--json" | "--help" | "-h"));
     for (i, word) in words.iter().enumerate() {
         match word.as_str() {
             "--json" => {}
             "--help" | "-h" | "help" => help = true,
-            "node" if i == 0 => group = Group::Node,
+            "node" if Some(i) == first => group = Group::Node,
             w => {
                 let Some((key, value)) = w.split_once('=') else {
                     return Err(Usage(format!(

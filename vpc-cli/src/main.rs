@@ -14,23 +14,26 @@ use commands::Failure;
 use vpc_cli::args::{self, Parsed};
 
 fn main() -> ExitCode {
-    let words: Result<Vec<String>, _> = std::env::args_os()
-        .skip(1)
-        .map(|w| w.into_string())
-        .collect();
-    let Ok(words) = words else {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let Ok(words) = raw
+        .iter()
+        .map(|w| w.clone().into_string())
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        // `--json` is honoured even beside a word that is not text.
+        let json = raw.iter().any(|w| w == "--json");
         output::error(
             "usage",
             "an argument is not valid UTF-8: expected key=value text",
             None,
-            false,
+            json,
         );
         return ExitCode::from(2);
     };
     let (json, parsed) = args::parse(&words);
     let result = match parsed {
         Ok(Parsed::Help(text)) => {
-            output::help(&text);
+            output::help(&text, json);
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Run(args)) => commands::run(&args, json),
@@ -41,18 +44,20 @@ fn main() -> ExitCode {
             output::print(&reply, json);
             ExitCode::from(reply.exit)
         }
-        Err(Failure::Usage(u)) => {
-            output::error(
-                "usage",
-                &u.0,
-                Some("(see vpc --help, or vpc mode=MODE --help)"),
-                json,
-            );
-            ExitCode::from(2)
-        }
-        Err(Failure::Error(e)) => {
-            output::error(e.kind().name(), e.message(), None, json);
-            ExitCode::from(1)
+        Err(failure) => {
+            let exit = failure.exit();
+            match failure {
+                Failure::Usage(u) => output::error(
+                    "usage",
+                    &u.0,
+                    Some("(see vpc --help, or vpc mode=MODE --help)"),
+                    json,
+                ),
+                Failure::Error(e) | Failure::Document(e) => {
+                    output::error(e.kind().name(), e.message(), None, json);
+                }
+            }
+            ExitCode::from(exit)
         }
     }
 }

@@ -420,7 +420,7 @@ pub fn general_help(group: Group) -> String {
     }
     s.push_str(
         "Every mode takes --json (one JSON document on stdout) and --help.\n\
-         Exit status: 0 success, 1 failure, 2 usage error.\n\
+         Exit status: 0 success, 1 failure, 2 usage error (a bad key or value).\n\
          State directory: $VPC_STATE_DIR, else /var/db/vpc (FreeBSD) or /var/lib/vpc (Linux).\n",
     );
     s

@@ -85,9 +85,29 @@ pub fn error(kind: &str, message: &str, hint: Option<&str>, json: bool) {
     }
 }
 
-/// Prints help text.
-pub fn help(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+/// Help as JSON: `{"version": 1, "help": TEXT}`.
+#[derive(Serialize)]
+struct HelpDoc<'a> {
+    version: u32,
+    help: &'a str,
+}
+
+/// Prints help text, or with `json` the same text in a JSON document.
+pub fn help(text: &str, json: bool) {
+    let mut out = std::io::stdout().lock();
+    let _ = if json {
+        let doc = HelpDoc {
+            version: vpc_core::report::REPORT_VERSION,
+            help: text,
+        };
+        writeln!(
+            out,
+            "{}",
+            vpc_core::report::to_json(&doc).unwrap_or_default()
+        )
+    } else {
+        out.write_all(text.as_bytes())
+    };
 }
 
 #[cfg(feature = "ssh")]

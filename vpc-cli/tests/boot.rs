@@ -163,7 +163,8 @@ fn rc_script_start_and_stop_call_vpc() {
 fn unsafe_paths_are_refused() {
     let h = article_host();
     let r = h.run("mode=init_rc vpc_name=vpc1 os=freebsd program=relative/vpc");
-    assert_eq!(r.code, 1);
+    // A value that breaks a rule is a usage error.
+    assert_eq!(r.code, 2);
     assert!(
         r.stderr
             .contains("program \"relative/vpc\" cannot go into a boot file"),

@@ -217,7 +217,8 @@ fn mtu_follows_the_underlay() {
         let r = h.run(&format!(
             "mode=init vpc_name=bad node_member=b peer_network=10.106.0.0/24 {args}"
         ));
-        assert_eq!(r.code, 1, "{args}: {}", r.stderr);
+        // A value that breaks a rule is a usage error, found late or not.
+        assert_eq!(r.code, 2, "{args}: {}", r.stderr);
         assert!(r.stderr.contains(needle), "{args}: {}", r.stderr);
     }
     assert_eq!(h.snapshot(), before);
@@ -278,7 +279,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         (
             "mode=init vpc_name=v2 node_member=d peer_network=10.200.0.0/24",
             "",
-            1,
+            2,
             &[
                 "a (IPv4 only)",
                 "d (IPv6 only)",
@@ -374,7 +375,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         (
             "mode=init vpc_name=v2 node_member=b peer_network=10.200.0.0/24 link_prefix=126",
             "",
-            1,
+            2,
             &["link_prefix 126 does not suit peer_network 10.200.0.0/24: expected 30 or 31"],
         ),
         (
@@ -404,7 +405,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         (
             "mode=add_member vpc_name=v1 node=d",
             "",
-            1,
+            2,
             &["no common underlay family"],
         ),
         (
@@ -788,4 +789,50 @@ fn help_for_every_mode() {
     assert!(h.ok("node --help").stdout.contains("mode=add"));
     // Help writes nothing to the state directory (rc/ is the test's).
     assert_eq!(h.snapshot().len(), 1, "{:?}", h.snapshot().keys());
+}
+
+#[test]
+fn json_is_honoured_wherever_it_appears() {
+    let h = small_cluster();
+    // Before the node group word.
+    let doc = h.ok("--json node mode=list").json();
+    assert_eq!(doc["this"]["name"], "a");
+    assert_eq!(doc["version"], 1);
+    // With --help: the help text in a document.
+    let doc = h.ok("mode=apply --help --json").json();
+    assert!(
+        doc["help"].as_str().unwrap().contains("vpc mode=apply:"),
+        "{doc}"
+    );
+    // Beside a word that is not UTF-8: a usage error, as JSON.
+    use std::os::unix::ffi::OsStrExt;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vpc"))
+        .env("VPC_STATE_DIR", &h.dir)
+        .arg("--json")
+        .arg(std::ffi::OsStr::from_bytes(b"vpc_name=\xff"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["kind"], "usage");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid UTF-8"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_huge_value_is_cut_in_messages() {
+    let h = small_cluster();
+    let before = h.snapshot();
+    let huge = "x".repeat(100_000);
+    let r = h.run_with(&["mode=init_peers", &format!("vpc_name={huge}")], "");
+    assert_eq!(r.code, 2, "{}", &r.stderr[..200.min(r.stderr.len())]);
+    assert!(r.stderr.len() < 2_000, "{} bytes of stderr", r.stderr.len());
+    assert!(r.stderr.contains("bytes cut]"), "{}", r.stderr);
+    assert!(r.stderr.contains("vpc_name \"xxx"), "{}", r.stderr);
+    assert_eq!(h.snapshot(), before);
 }

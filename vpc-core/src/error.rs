@@ -86,12 +86,35 @@ pub struct Error {
     message: String,
 }
 
+/// The longest message kept whole; a longer one (a huge value quoted in
+/// it) keeps its start and its end, which says what was expected.
+pub const MESSAGE_MAX: usize = 1024;
+
+/// `message` cut to about [`MESSAGE_MAX`] bytes, on character boundaries.
+fn cut(mut message: String) -> String {
+    if message.len() <= MESSAGE_MAX {
+        return message;
+    }
+    let floor = |i: usize| {
+        (0..=i)
+            .rev()
+            .find(|&i| message.is_char_boundary(i))
+            .unwrap_or(0)
+    };
+    let head = floor(MESSAGE_MAX * 5 / 8);
+    let tail = floor(message.len() - MESSAGE_MAX / 4);
+    let gone = tail - head;
+    let end = message.split_off(tail);
+    message.truncate(head);
+    format!("{message} …[{gone} bytes cut]… {end}")
+}
+
 impl Error {
     /// An error of `kind` with a complete, human-readable message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: message.into(),
+            message: cut(message.into()),
         }
     }
 
@@ -113,10 +136,7 @@ impl Error {
     /// The same error with `context: ` put before the message.
     #[must_use]
     pub fn context(self, context: impl fmt::Display) -> Self {
-        Error {
-            kind: self.kind,
-            message: format!("{context}: {}", self.message),
-        }
+        Error::new(self.kind, format!("{context}: {}", self.message))
     }
 }
 
@@ -241,6 +261,24 @@ pub(crate) fn from_versioned_json<T: serde::de::DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_huge_value_is_cut_in_messages() {
+        let value = "é".repeat(100_000);
+        let e = Error::invalid(format!(
+            "vpc_name {value:?} is not valid: expected a short name"
+        ));
+        assert!(
+            e.message().len() <= MESSAGE_MAX + 40,
+            "{}",
+            e.message().len()
+        );
+        assert!(e.message().starts_with("vpc_name \"éé"));
+        assert!(e.message().ends_with("is not valid: expected a short name"));
+        assert!(e.message().contains("bytes cut]"));
+        let short = Error::invalid("short");
+        assert_eq!(short.message(), "short");
+    }
+
     use super::*;
 
     /// A document kind at version 2 that renamed `colour` (version 1) to

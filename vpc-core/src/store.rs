@@ -367,6 +367,18 @@ impl Store {
         Store { dir: dir.into() }
     }
 
+    /// The store at `dir` as a door was given it: an empty path is refused
+    /// (it would mean the working directory, never what was meant).
+    pub fn at(dir: impl Into<PathBuf>) -> Result<Store> {
+        let dir = dir.into();
+        if dir.as_os_str().is_empty() {
+            return Err(Error::invalid(
+                "the state directory \"\" is not valid: expected a directory path",
+            ));
+        }
+        Ok(Store::open(dir))
+    }
+
     /// The store at [`default_dir`].
     pub fn from_env() -> Store {
         Store::open(default_dir())

@@ -35,7 +35,7 @@ pub extern "C" fn vpc_store_open(
     boundary::guard(err, || {
         let out = boundary::out(out, "out")?;
         let store = match boundary::optional_text(dir, "dir")? {
-            Some(d) => Store::open(d),
+            Some(d) => Store::at(d)?,
             None => Store::from_env(),
         };
         boundary::put(out, boundary::handle(vpc_store(store)));

@@ -1,6 +1,7 @@
 //! Python arguments to core values. Errors are the core's, or worded like
 //! the CLI's, so a bad value reads the same from either door.
 
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use pyo3::prelude::*;
@@ -10,7 +11,7 @@ use vpc_core::Error;
 use vpc_core::model::members::MemberSelection;
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::quota;
-use vpc_core::model::spec::Options;
+use vpc_core::model::spec::{Options, parse_number};
 use vpc_core::request::{FromPairs, SpecOptions};
 
 use crate::errors::OrRaise;
@@ -55,9 +56,40 @@ pub(crate) fn text(key: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     }
 }
 
-/// A size in bytes from an int or a text such as `64g`.
+/// A size in bytes from an int or a text such as `64g` (not a bool).
 pub(crate) fn size(key: &str, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    if value.is_instance_of::<PyBool>() {
+        return Err(not_a_number(key, value)?).or_raise();
+    }
     quota::parse_size(key, &text(key, value)?).or_raise()
+}
+
+fn not_a_number(key: &str, value: &Bound<'_, PyAny>) -> PyResult<Error> {
+    Ok(Error::invalid(format!(
+        "{key} {} is not valid: expected an int",
+        value.repr()?
+    )))
+}
+
+/// A whole number in `range` from an int — not a bool, which Python
+/// counts as an int but is never a count here — or `default` when left
+/// out; out of range is refused as the CLI refuses it.
+pub(crate) fn whole<T>(
+    key: &str,
+    value: Option<&Bound<'_, PyAny>>,
+    default: T,
+    range: RangeInclusive<T>,
+) -> PyResult<T>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(not_a_number(key, value)?).or_raise();
+    }
+    parse_number(key, &value.str()?.to_string(), range).or_raise()
 }
 
 /// `mode=init`'s options from keyword arguments, read by the core as

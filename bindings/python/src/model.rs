@@ -428,13 +428,18 @@ pub(crate) struct Quota {
 impl Quota {
     /// Limits; sizes as bytes or text such as `64g`.
     #[new]
-    #[pyo3(signature = (max_guests=0, max_cpus=0, max_mem=None, max_disk=None))]
+    #[pyo3(
+        signature = (max_guests=None, max_cpus=None, max_mem=None, max_disk=None),
+        text_signature = "(max_guests=0, max_cpus=0, max_mem=None, max_disk=None)"
+    )]
     fn new(
-        max_guests: u64,
-        max_cpus: u64,
+        max_guests: Option<&Bound<'_, PyAny>>,
+        max_cpus: Option<&Bound<'_, PyAny>>,
         max_mem: Option<&Bound<'_, PyAny>>,
         max_disk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let max_guests = args::whole("max_guests", max_guests, 0, 0..=u64::MAX)?;
+        let max_cpus = args::whole("max_cpus", max_cpus, 0, 0..=u64::MAX)?;
         let (max_mem, max_disk) = (
             max_mem.map_or(Ok(0), |v| args::size("max_mem", v))?,
             max_disk.map_or(Ok(0), |v| args::size("max_disk", v))?,
@@ -491,17 +496,15 @@ pub(crate) struct Usage {
     disk: u64,
 }
 
-#[pymethods]
 impl Usage {
-    /// A usage; sizes as bytes or text such as `64g`.
-    #[new]
-    #[pyo3(signature = (guests=0, cpus=0, mem=None, disk=None))]
-    fn new(
+    /// `guests` guests using `cpus`, `mem` and `disk` as Python gives them.
+    fn of(
         guests: u64,
-        cpus: u64,
+        cpus: Option<&Bound<'_, PyAny>>,
         mem: Option<&Bound<'_, PyAny>>,
         disk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let cpus = args::whole("cpus", cpus, 0, 0..=u64::MAX)?;
         let (mem, disk) = (
             mem.map_or(Ok(0), |v| args::size("mem", v))?,
             disk.map_or(Ok(0), |v| args::size("disk", v))?,
@@ -513,16 +516,42 @@ impl Usage {
             disk,
         })
     }
+}
 
-    /// One guest with these resources.
-    #[staticmethod]
-    #[pyo3(signature = (cpus=0, mem=None, disk=None))]
-    pub(crate) fn guest(
-        cpus: u64,
+#[pymethods]
+impl Usage {
+    /// A usage; sizes as bytes or text such as `64g`.
+    #[new]
+    #[pyo3(
+        signature = (guests=None, cpus=None, mem=None, disk=None),
+        text_signature = "(guests=0, cpus=0, mem=None, disk=None)"
+    )]
+    fn new(
+        guests: Option<&Bound<'_, PyAny>>,
+        cpus: Option<&Bound<'_, PyAny>>,
         mem: Option<&Bound<'_, PyAny>>,
         disk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        Usage::new(1, cpus, mem, disk)
+        Usage::of(
+            args::whole("guests", guests, 0, 0..=u64::MAX)?,
+            cpus,
+            mem,
+            disk,
+        )
+    }
+
+    /// One guest with these resources.
+    #[staticmethod]
+    #[pyo3(
+        signature = (cpus=None, mem=None, disk=None),
+        text_signature = "(cpus=0, mem=None, disk=None)"
+    )]
+    pub(crate) fn guest(
+        cpus: Option<&Bound<'_, PyAny>>,
+        mem: Option<&Bound<'_, PyAny>>,
+        disk: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        Usage::of(1, cpus, mem, disk)
     }
 
     fn __repr__(&self) -> String {

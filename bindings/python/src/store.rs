@@ -30,8 +30,11 @@ impl Store {
     /// system's (`/var/lib/vpc`, `/var/db/vpc` on FreeBSD).
     #[new]
     #[pyo3(signature = (path=None))]
-    fn new(path: Option<PathBuf>) -> Self {
-        Store(path.map_or_else(store::Store::from_env, store::Store::open))
+    fn new(path: Option<PathBuf>) -> PyResult<Self> {
+        Ok(Store(match path {
+            Some(p) => store::Store::at(p).or_raise()?,
+            None => store::Store::from_env(),
+        }))
     }
 
     /// The directory.
@@ -60,18 +63,21 @@ impl Store {
 
     /// Records a host without contacting it (`vpc node mode=add
     /// offline=1`); returns `created`, `updated` or `unchanged`.
-    #[pyo3(signature = (name, ip4=None, ip6=None, *, port=22, user="root", command="vpc"))]
+    #[pyo3(
+        signature = (name, ip4=None, ip6=None, *, port=None, user="root", command="vpc"),
+        text_signature = "($self, name, ip4=None, ip6=None, *, port=22, user='root', command='vpc')"
+    )]
     fn add_node(
         &self,
         name: &str,
         ip4: Option<&Bound<'_, PyAny>>,
         ip6: Option<&Bound<'_, PyAny>>,
-        port: u16,
+        port: Option<&Bound<'_, PyAny>>,
         user: &str,
         command: &str,
     ) -> PyResult<String> {
         let record = store::NodeRecord {
-            port,
+            port: args::whole("port", port, 22, 1..=65535)?,
             user: user.to_owned(),
             command: command.to_owned(),
             ..store::NodeRecord::new(Node::new(name, ip4, ip6)?.0)
@@ -257,11 +263,21 @@ impl Store {
     /// Compares this host's interfaces of `vpc` with the spec and probes
     /// every tunnel's far end, waiting `timeout_ms` for answers (`vpc
     /// mode=status`).
-    #[pyo3(signature = (vpc, timeout_ms=1000))]
-    fn status(&self, py: Python<'_>, vpc: &str, timeout_ms: u64) -> PyResult<Health> {
+    #[pyo3(signature = (vpc, timeout_ms=None), text_signature = "($self, vpc, timeout_ms=1000)")]
+    fn status(
+        &self,
+        py: Python<'_>,
+        vpc: &str,
+        timeout_ms: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Health> {
         let req = request::Status {
             vpc: args::vpc_name(vpc)?,
-            timeout: Duration::from_millis(timeout_ms),
+            timeout: Duration::from_millis(args::whole(
+                "timeout_ms",
+                timeout_ms,
+                1000,
+                1..=60_000,
+            )?),
         };
         py.detach(|| run::status(&self.0, &req))
             .or_raise()
@@ -298,13 +314,16 @@ impl Store {
     /// Attaches guest port `iface` to `vpc`'s bridge after the quota
     /// admits what it declares (`vpc mode=attach`); sizes as bytes or text
     /// such as `8g`. Returns `created`, `updated` or `unchanged`.
-    #[pyo3(signature = (vpc, iface, *, cpus=0, mem=None, disk=None))]
+    #[pyo3(
+        signature = (vpc, iface, *, cpus=None, mem=None, disk=None),
+        text_signature = "($self, vpc, iface, *, cpus=0, mem=None, disk=None)"
+    )]
     fn attach(
         &self,
         py: Python<'_>,
         vpc: &str,
         iface: &str,
-        cpus: u64,
+        cpus: Option<&Bound<'_, PyAny>>,
         mem: Option<&Bound<'_, PyAny>>,
         disk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<String> {

@@ -152,3 +152,26 @@ def test_io(tmp_path: Path, cli: Callable[[Path], Cli]) -> None:
     got = raised(lambda: store.init_node("a", ip4="198.18.0.1"))
     assert got[0] == "io" and got[1].startswith(f"cannot create {blocker / 'state'}: ")
     assert cli_error(cli(blocker / "state"), "node", "mode=init", "name=a", "ip4=198.18.0.1") == got
+
+
+def test_bools_and_out_of_range_numbers_are_refused(article: vpc.Store) -> None:
+    # True is an int to Python, never a count or a port here.
+    with pytest.raises(vpc.InvalidError, match=r"^timeout_ms True is not valid: expected an int"):
+        article.status("vpc1", timeout_ms=True)
+    with pytest.raises(vpc.InvalidError, match=r'^timeout_ms "0" is not valid: expected a whole number from 1 to 60000'):
+        article.status("vpc1", timeout_ms=0)
+    with pytest.raises(vpc.InvalidError, match=r'^timeout_ms "60001" is not valid'):
+        article.status("vpc1", timeout_ms=60001)
+    with pytest.raises(vpc.InvalidError, match=r"^port True is not valid"):
+        article.add_node("x", ip4="198.18.0.77", port=True)
+    with pytest.raises(vpc.InvalidError, match=r"^cpus True is not valid"):
+        vpc.Usage(cpus=True)
+    with pytest.raises(vpc.InvalidError, match=r"^mem False is not valid"):
+        vpc.Usage.guest(mem=False)
+    assert vpc.Usage(cpus=2, mem="1g").mem == 1 << 30
+    assert [n.name for n in article.nodes()].count("x") == 0
+
+
+def test_an_empty_store_path_is_refused() -> None:
+    with pytest.raises(vpc.InvalidError, match=r'^the state directory "" is not valid'):
+        vpc.Store("")

@@ -24,8 +24,23 @@ use crate::output::Reply;
 pub enum Failure {
     /// Bad arguments: exit 2.
     Usage(Usage),
-    /// The operation failed: exit 1.
+    /// The operation failed: exit 1, or 2 for a malformed value (an
+    /// argument found bad after parsing is still a usage error).
     Error(Error),
+    /// A document read from stdin was refused: exit 1 whatever the kind
+    /// (the value is not an argument).
+    Document(Error),
+}
+
+impl Failure {
+    /// The exit status.
+    pub fn exit(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Error(e) if e.kind() == vpc_core::ErrorKind::Invalid => 2,
+            Failure::Error(_) | Failure::Document(_) => 1,
+        }
+    }
 }
 
 impl From<Usage> for Failure {

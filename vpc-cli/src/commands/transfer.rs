@@ -7,7 +7,7 @@ use vpc_core::request;
 use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind};
 
-use super::Outcome;
+use super::{Failure, Outcome};
 use crate::output::Reply;
 
 /// The most a spec may weigh on stdin; a larger input is refused unread.
@@ -30,15 +30,18 @@ pub fn receive(store: &Store, _: &request::Receive) -> Outcome {
     std::io::stdin()
         .take(MAX_SPEC_BYTES + 1)
         .read_to_string(&mut text)
-        .map_err(|e| Error::invalid(format!("spec on stdin is not readable as UTF-8 text: {e}")))?;
+        .map_err(|e| {
+            Failure::Document(Error::invalid(format!(
+                "spec on stdin is not readable as UTF-8 text: {e}"
+            )))
+        })?;
     if text.len() as u64 > MAX_SPEC_BYTES {
-        return Err(Error::new(
+        return Err(Failure::Document(Error::new(
             ErrorKind::Invalid,
             format!("spec on stdin is larger than {MAX_SPEC_BYTES} bytes: expected one VPC spec"),
-        )
-        .into());
+        )));
     }
-    let r = run::receive(store, &text)?;
+    let r = run::receive(store, &text).map_err(Failure::Document)?;
     Ok(Reply::new(
         format!("VPC {} generation {}: {}\n", r.vpc, r.generation, r.outcome),
         &r,
