@@ -160,7 +160,13 @@ impl Desired {
             (Some(_), None) => {
                 "this host's record of what vpc made for the VPC does not hold it".to_owned()
             }
-            (None, _) => "it lacks the description vpc gives what it creates".to_owned(),
+            (None, _) => match iface.kind {
+                IfaceKind::Bridge => format!(
+                    "vpc describes the bridges it makes {:?}",
+                    self.bridge_description()
+                ),
+                _ => "vpc describes the tunnels it makes \"tunnel-to-<node>\"".to_owned(),
+            },
         };
         format!(
             "interface {} exists and is {kind} not made by vpc for VPC {} (index {}, {description}: \
