@@ -11,6 +11,7 @@
 //! nodes/<name>.json  known hosts, host keys pinned   (STATE_SCHEMA)
 //! vpcs/<name>.json   VPC specs                       (SPEC_SCHEMA)
 //! guests/<vpc>.json  guest ports attached here       (STATE_SCHEMA)
+//! owned/<vpc>.json   interfaces vpc made here        (STATE_SCHEMA)
 //! ssh/id_ed25519     this host's SSH key pair, 0600 (feature ssh)
 //! .lock              flock(2) target
 //! ```
@@ -692,5 +693,65 @@ pub fn remove_file(path: &Path) -> Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(io_error(path, "remove", &e)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What vpc made on this host
+
+/// The interfaces vpc created on this host for one VPC, with their kernel
+/// indexes (`owned/<vpc>.json`): the proof the planner asks for before it
+/// changes or removes an interface ([`crate::plan::Desired::made`]).
+/// Rewritten after every apply and teardown, whether it succeeded or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owned {
+    /// Format version ([`STATE_SCHEMA`]).
+    pub schema_version: u32,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// The interfaces, in ascending order of name.
+    pub ifaces: Vec<crate::plan::OwnedIface>,
+}
+
+/// Upgrades an `owned/*.json` of version `from`, like [`upgrade_identity`].
+fn upgrade_owned(from: u32, doc: serde_json::Value) -> serde_json::Value {
+    debug_assert!((STATE_SCHEMA_OLDEST_READ..STATE_SCHEMA).contains(&from));
+    doc
+}
+
+impl Store {
+    fn owned_path(&self, vpc: &VpcName) -> PathBuf {
+        self.dir.join("owned").join(format!("{vpc}.json"))
+    }
+
+    /// The interfaces vpc recorded making for `vpc` on this host; `None`
+    /// when it holds no record (state made before records were kept).
+    pub fn owned(&self, vpc: &VpcName) -> Result<Option<Owned>> {
+        let path = self.owned_path(vpc);
+        let owned: Option<Owned> = read_json(&path, state(upgrade_owned))?;
+        if let Some(o) = &owned
+            && &o.vpc != vpc
+        {
+            return Err(corrupt(
+                &path,
+                format_args!("holds VPC {}, expected {vpc}", o.vpc),
+            ));
+        }
+        Ok(owned)
+    }
+}
+
+impl Locked<'_> {
+    /// Writes what vpc made for a VPC on this host. An empty record is kept:
+    /// it still says the VPC is under records, so nothing unrecorded is
+    /// taken for its.
+    pub fn write_owned(&self, owned: &Owned) -> Result<()> {
+        self.write_json(&self.store.owned_path(&owned.vpc), owned)
+    }
+
+    /// Forgets what vpc made for `vpc`; false if it held no record.
+    pub fn remove_owned(&self, vpc: &VpcName) -> Result<bool> {
+        self.remove(&self.store.owned_path(vpc))
     }
 }

@@ -166,7 +166,16 @@ fn plans(spec: &Spec) -> Vec<(String, Vec<Change>)> {
         conf.vni = vni;
     }
     drift.ifaces.push(stale);
-    let p = plan::plan(&d, &drift, Scope::All).unwrap();
+    // Drift of a description or a bare bridge is repaired only on what vpc
+    // recorded making: the record the store keeps after the bring-up.
+    let mut recorded = d.clone();
+    recorded.owned = Some(plan::owned_after(
+        &d,
+        &Observed::default(),
+        &p.changes,
+        &converged,
+    ));
+    let p = plan::plan(&recorded, &drift, Scope::All).unwrap();
     out.push(("drift".into(), p.changes));
 
     // Guest ports: attach (MTU, join, up) and detach.

@@ -225,7 +225,8 @@ fn arb_vni_base() -> impl Strategy<Value = Option<u32>> {
 fn arb_case(sizes: BoxedStrategy<usize>) -> impl Strategy<Value = Case> {
     sizes.prop_flat_map(|n| {
         (
-            "[a-z][a-z0-9_]{0,14}",
+            // A VPC name is never shaped like a driver's interface (br0).
+            "[a-z][a-z0-9_]{0,14}".prop_filter("a valid VPC name", |v| VpcName::new(v).is_ok()),
             arb_nodes(n),
             arb_network(n),
             arb_vni_base(),

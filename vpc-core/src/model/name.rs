@@ -28,6 +28,14 @@ impl VpcName {
                 "vpc_name {name:?} is not valid: {expected}"
             )));
         }
+        if let Some(driver) = driver_shaped(name) {
+            return Err(Error::invalid(format!(
+                "vpc_name {name:?} is not valid: it is shaped like an interface of the {driver} \
+                 driver ({driver} followed by a digit), which the VPC's bridge, named like the \
+                 VPC, could collide with or be mistaken for; expected a name that is not a \
+                 driver's prefix followed by a digit, such as vpc1"
+            )));
+        }
         Ok(VpcName(name.to_owned()))
     }
 
@@ -35,6 +43,135 @@ impl VpcName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Interface name prefixes of the drivers and tools that make interfaces
+/// on FreeBSD and Linux hosts, each followed by a unit number (`bridge0`,
+/// `br0`, `docker0`, `enp0s3`). A VPC's name is its bridge's name, so a VPC
+/// named like one of these would take, or be taken for, the host's own
+/// interface.
+pub const DRIVER_PREFIXES: &[&str] = &[
+    // Bridges, tunnels and virtual links.
+    "bridge",
+    "br",
+    "vxlan",
+    "tap",
+    "tun",
+    "epair",
+    "veth",
+    "vnet",
+    "gif",
+    "gre",
+    "ipip",
+    "sit",
+    "ip6tnl",
+    "ip6gre",
+    "wg",
+    "lagg",
+    "vlan",
+    "bond",
+    "team",
+    "macvlan",
+    "macvtap",
+    "ipvlan",
+    "dummy",
+    "vrf",
+    "ifb",
+    "geneve",
+    "erspan",
+    "lo",
+    "stf",
+    "enc",
+    "pflog",
+    "pfsync",
+    "carp",
+    "ng",
+    "ovpn",
+    "vmnet",
+    "vboxnet",
+    "virbr",
+    "docker",
+    "cni",
+    "flannel",
+    "cali",
+    "lxcbr",
+    "lxdbr",
+    "podman",
+    "ovs",
+    "tailscale",
+    "zt",
+    // Ethernet and wireless: Linux naming schemes and FreeBSD drivers.
+    "eth",
+    "ens",
+    "enp",
+    "eno",
+    "enx",
+    "wlan",
+    "wlp",
+    "wlo",
+    "wls",
+    "ib",
+    "em",
+    "igb",
+    "igc",
+    "ix",
+    "ixl",
+    "ixv",
+    "ice",
+    "vtnet",
+    "re",
+    "rl",
+    "bge",
+    "bce",
+    "bxe",
+    "cxl",
+    "cc",
+    "mlxen",
+    "mce",
+    "ena",
+    "hn",
+    "xn",
+    "vmx",
+    "axe",
+    "axge",
+    "ue",
+    "ure",
+    "alc",
+    "ale",
+    "age",
+    "msk",
+    "sk",
+    "nfe",
+    "fxp",
+    "dc",
+    "ath",
+    "iwm",
+    "iwn",
+    "iwlwifi",
+    "rtwn",
+    "oce",
+    "qlnxe",
+    "ql",
+    "lio",
+    "al",
+    "dpaa",
+    "genet",
+    "cpsw",
+    "awg",
+    "mgb",
+];
+
+/// The driver `name` is shaped like: one of [`DRIVER_PREFIXES`] followed
+/// by a digit (and anything after, as in `enp0s3` or `veth1a2b`).
+pub fn driver_shaped(name: &str) -> Option<&'static str> {
+    DRIVER_PREFIXES
+        .iter()
+        .filter(|p| {
+            name.strip_prefix(**p)
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .max_by_key(|p| p.len())
+        .copied()
 }
 
 /// A node's name: a host name (letters, digits, '.', '-', '_'), 1 to 250
@@ -120,6 +257,43 @@ mod tests {
             let e = VpcName::new(bad).unwrap_err();
             assert!(e.message().contains("vpc_name"), "{e}");
             assert!(e.message().contains(&format!("{bad:?}")), "{e}");
+        }
+    }
+
+    #[test]
+    fn driver_shaped_vpc_names_are_refused() {
+        for (bad, driver) in [
+            ("bridge0", "bridge"),
+            ("br0", "br"),
+            ("vxlan5", "vxlan"),
+            ("tap0", "tap"),
+            ("epair0", "epair"),
+            ("lo0", "lo"),
+            ("em0", "em"),
+            ("docker0", "docker"),
+            ("virbr0", "virbr"),
+            ("wg0", "wg"),
+            ("enp0s3", "enp"),
+            ("veth1a2b", "veth"),
+            ("igb1", "igb"),
+            ("vlan100", "vlan"),
+        ] {
+            let e = VpcName::new(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::error::ErrorKind::Invalid, "{e}");
+            assert!(e.message().contains(&format!("{bad:?}")), "{e}");
+            assert!(
+                e.message().contains(&format!("the {driver} driver")),
+                "{bad}: {e}"
+            );
+        }
+        // The names tests and examples use, and names that only start like a
+        // driver's.
+        for ok in [
+            "vpc1", "v1", "v2", "vpc", "a", "b", "red", "mix", "jumbo", "bad", "vl", "v4", "v6",
+            "bench", "nope", "V", "VPC", "br", "bridge", "brx", "lan0x", "Br0", "eth_lan",
+            "tenant0",
+        ] {
+            assert!(VpcName::new(ok).is_ok(), "{ok}: {:?}", VpcName::new(ok));
         }
     }
 

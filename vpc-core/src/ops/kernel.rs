@@ -9,8 +9,7 @@ use crate::error::Result;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::spec::Spec;
 use crate::plan::{self, Plan, Scope};
-use crate::store::Outcome;
-use crate::store::Store;
+use crate::store::{Locked, Outcome, Owned, STATE_SCHEMA, Store};
 
 /// What a dry run previews.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +51,38 @@ fn local_desired(
 ) -> Result<(Spec, plan::Desired)> {
     let spec = store.require_vpc(vpc)?;
     let me = store.this_node()?;
-    let desired = for_backend(plan::desired(&spec, &me.name, backend.platform())?, backend);
+    let mut desired = for_backend(plan::desired(&spec, &me.name, backend.platform())?, backend);
+    desired.owned = store.owned(vpc)?.map(|o| o.ifaces);
     Ok((spec, desired))
+}
+
+/// Carries `plan` out on `backend`, then records what vpc made for the VPC
+/// ([`plan::owned_after`]), also when a change failed midway: what was
+/// created before the failure stays this VPC's for the next apply, which
+/// takes nothing unrecorded. The apply's error comes first.
+fn apply_recorded(
+    locked: &Locked<'_>,
+    desired: &plan::Desired,
+    before: &plan::Observed,
+    plan: &Plan,
+    backend: &mut dyn Backend,
+) -> Result<()> {
+    let applied = backend.apply(&plan.changes).map(drop);
+    let after = match backend.observe() {
+        Ok(after) => after,
+        Err(e) => return applied.and(Err(e)),
+    };
+    let ifaces = plan::owned_after(desired, before, &plan.changes, &after);
+    let recorded = if desired.owned.as_ref() == Some(&ifaces) {
+        Ok(())
+    } else {
+        locked.write_owned(&Owned {
+            schema_version: STATE_SCHEMA,
+            vpc: desired.vpc.clone(),
+            ifaces,
+        })
+    };
+    applied.and(recorded)
 }
 
 /// `desired` as `backend`'s kernel can hold it.
@@ -84,14 +113,14 @@ pub fn converge(
     backend: &mut dyn Backend,
     scope: Scope,
 ) -> Result<Plan> {
-    let _locked = store.lock()?;
+    let locked = store.lock()?;
     let (_, desired) = local_desired(store, vpc, backend)?;
     let observed = backend.observe()?;
     if scope != Scope::Bridge {
         plan::check_underlay(&desired, &observed)?;
     }
     let plan = plan_for(&desired, &observed, scope)?;
-    backend.apply(&plan.changes)?;
+    apply_recorded(&locked, &desired, &observed, &plan, backend)?;
     Ok(plan)
 }
 
@@ -102,11 +131,11 @@ pub fn teardown(
     backend: &mut dyn Backend,
     scope: Scope,
 ) -> Result<Plan> {
-    let _locked = store.lock()?;
+    let locked = store.lock()?;
     let (_, desired) = local_desired(store, vpc, backend)?;
     let observed = backend.observe()?;
     let plan = plan::teardown(&desired, &observed, scope);
-    backend.apply(&plan.changes)?;
+    apply_recorded(&locked, &desired, &observed, &plan, backend)?;
     Ok(plan)
 }
 
@@ -168,8 +197,29 @@ pub fn detach(
     let locked = store.lock()?;
     let (_, desired) = local_desired(store, vpc, backend)?;
     let mut guests = store.guests(vpc)?;
+    if !guests.ports.iter().any(|p| p.iface == iface) {
+        // Not attached by vpc: someone else's port, which stays where it is.
+        let mut plan = Plan::default();
+        plan.warnings.push(format!(
+            "{iface} is not a guest port attached to VPC {vpc} by vpc (guests/{vpc}.json does \
+             not hold it): left alone"
+        ));
+        return Ok((Outcome::Unchanged, plan));
+    }
     let observed = backend.observe()?;
-    let plan = plan::detach(&desired, &observed, iface);
+    let plan = match observed.get(desired.bridge()) {
+        Some(b) if !desired.made(b) => {
+            // The port was ours in our bridge; that bridge is gone and the
+            // one under its name is not vpc's: only the record is dropped.
+            let mut plan = Plan::default();
+            plan.warnings.push(format!(
+                "{}: {iface} is left in it, and forgotten",
+                desired.not_made(b)
+            ));
+            plan
+        }
+        _ => plan::detach(&desired, &observed, iface),
+    };
     backend.apply(&plan.changes)?;
     let before = guests.ports.len();
     guests.ports.retain(|p| p.iface != iface);
@@ -217,5 +267,7 @@ pub fn leave(
     }
     let plan = teardown(store, vpc, backend, Scope::All)?;
     vpc_remove(store, vpc, boot_dirs)?;
+    // A teardown that succeeded destroyed everything recorded.
+    store.lock()?.remove_owned(vpc)?;
     Ok((Outcome::Removed, plan))
 }

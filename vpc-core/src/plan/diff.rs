@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::state::{Desired, Iface, IfaceKind, Observed, Tunnel, VxlanConf};
+use super::state::{Desired, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::{IfAddr, Mac};
 use crate::model::mesh::vni_of_name;
@@ -237,6 +237,25 @@ fn conflict(name: &str, what: &str, found: &IfaceKind) -> Error {
     )
 }
 
+/// The refusal to use `iface`, which has a name this VPC needs, as `what`.
+fn not_ours(desired: &Desired, iface: &Iface, what: &str) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "{}; VPC {} needs the name for {what}, and vpc changes only what it made, so \
+             nothing was changed: remove or rename {}, or give the VPC another name",
+            desired.not_made(iface),
+            desired.vpc,
+            iface.name
+        ),
+    )
+}
+
+/// The note that `iface`, named like this VPC's, was left alone.
+fn left_alone(desired: &Desired, iface: &Iface) -> String {
+    format!("{}: left alone", desired.not_made(iface))
+}
+
 /// Address changes that take `have` to `want`, ignoring the kernel's own
 /// IPv6 link-local addresses.
 fn addr_changes(name: &str, have: &[IfAddr], want: &[IfAddr], p: &mut Phases) {
@@ -265,10 +284,13 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
         .map(|i| (i.name.as_str(), i))
         .collect();
     let bridge_name = desired.bridge();
+    // Whatever the scope, nothing is adopted that vpc did not make: tunnels
+    // would join a foreign bridge, or a foreign bridge's addresses go.
     let bridge = match by_name.get(bridge_name) {
         Some(i) if i.kind != IfaceKind::Bridge => {
             return Err(conflict(bridge_name, "bridge", &i.kind));
         }
+        Some(i) if !desired.made(i) => return Err(not_ours(desired, i, "its bridge")),
         b => b.copied(),
     };
     let mut tunnels: Vec<(&Tunnel, Option<&Iface>)> = Vec::with_capacity(desired.tunnels.len());
@@ -276,6 +298,9 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
         let have = by_name.get(t.name.as_str()).copied();
         if let Some(i) = have.filter(|i| !matches!(i.kind, IfaceKind::Vxlan(_))) {
             return Err(conflict(&t.name, "vxlan", &i.kind));
+        }
+        if let Some(i) = have.filter(|i| !desired.made(i)) {
+            return Err(not_ours(desired, i, &format!("its tunnel to {}", t.peer)));
         }
         tunnels.push((t, have));
     }
@@ -292,7 +317,7 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
         // the whole plan now instead, before anything changes.
         for t in &desired.tunnels {
             let holder = observed.ifaces.iter().find(|i| {
-                !desired.owns_tunnel(i)
+                !desired.made(i)
                     && matches!(&i.kind, IfaceKind::Vxlan(c)
                         if c.vni == t.vni && c.port == t.port && (c.local == Some(t.local) || c.local.is_none()))
             });
@@ -310,10 +335,15 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
         let wanted: std::collections::HashSet<&str> =
             desired.tunnels.iter().map(|t| t.name.as_str()).collect();
         for i in &observed.ifaces {
-            if desired.owns_tunnel(i) && !wanted.contains(i.name.as_str()) {
+            if wanted.contains(i.name.as_str()) || !matches!(i.kind, IfaceKind::Vxlan(_)) {
+                continue;
+            }
+            if desired.made(i) {
                 p.destroy.push(Change::Destroy {
                     name: i.name.clone(),
                 });
+            } else if desired.owns_tunnel(i) {
+                plan.warnings.push(left_alone(desired, i));
             }
         }
         for (t, have) in &mut tunnels {
@@ -469,33 +499,85 @@ fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, desired: &Desired, p: &mut P
 }
 
 /// The changes that remove this VPC's interfaces from a node: the bridge
-/// first (it releases guest ports), then the tunnels. Foreign interfaces are
-/// never named.
+/// first (it releases guest ports), then the tunnels. Only what vpc made
+/// ([`Desired::made`]) is named; a foreign interface with one of the VPC's
+/// names is left alone, with a warning.
 pub fn teardown(desired: &Desired, observed: &Observed, scope: Scope) -> Plan {
     let mut changes = Vec::new();
+    let mut warnings = Vec::new();
     if scope != Scope::Tunnels
         && let Some(b) = observed.get(desired.bridge())
         && b.kind == IfaceKind::Bridge
     {
-        changes.push(Change::Destroy {
-            name: b.name.clone(),
-        });
+        if desired.made(b) {
+            changes.push(Change::Destroy {
+                name: b.name.clone(),
+            });
+        } else {
+            warnings.push(left_alone(desired, b));
+        }
     }
     if scope != Scope::Bridge {
-        let mut owned: Vec<&Iface> = observed
+        let mut owned: Vec<&Iface> = Vec::new();
+        for i in observed
             .ifaces
             .iter()
-            .filter(|i| desired.owns_tunnel(i))
-            .collect();
-        owned.sort_by_key(|i| vni_of_name(&i.name));
+            .filter(|i| matches!(i.kind, IfaceKind::Vxlan(_)))
+        {
+            if desired.made(i) {
+                owned.push(i);
+            } else if desired.owns_tunnel(i) {
+                warnings.push(left_alone(desired, i));
+            }
+        }
+        owned.sort_by_key(|i| (vni_of_name(&i.name), i.name.clone()));
         changes.extend(owned.into_iter().map(|i| Change::Destroy {
             name: i.name.clone(),
         }));
     }
-    Plan {
-        changes,
-        warnings: Vec::new(),
-    }
+    Plan { changes, warnings }
+}
+
+/// What the store records as made by vpc for the VPC once `changes` were
+/// carried out (wholly or not) on `before`, leaving `after`: what was the
+/// VPC's before and is still there under the same index, and what the
+/// changes created. Interfaces destroyed drop out; one recreated is
+/// recorded under its new index.
+pub fn owned_after(
+    desired: &Desired,
+    before: &Observed,
+    changes: &[Change],
+    after: &Observed,
+) -> Vec<OwnedIface> {
+    let created = |name: &str| {
+        changes.iter().any(|c| {
+            matches!(c, Change::CreateBridge { name: n, .. } | Change::CreateVxlan { name: n, .. }
+                if n == name)
+        })
+    };
+    let mut owned: Vec<OwnedIface> = after
+        .ifaces
+        .iter()
+        .filter(|i| i.index != 0)
+        .filter_map(|i| {
+            let kind = OwnedKind::of(&i.kind)?;
+            let old = before
+                .ifaces
+                .iter()
+                .find(|b| b.name == i.name && b.index == i.index);
+            let ours = match old {
+                Some(b) => desired.made(b),
+                None => created(&i.name),
+            };
+            ours.then(|| OwnedIface {
+                name: i.name.clone(),
+                index: i.index,
+                kind,
+            })
+        })
+        .collect();
+    owned.sort();
+    owned
 }
 
 /// Checks, before anything is changed, that every tunnel's local underlay

@@ -21,6 +21,15 @@ pub fn attach(desired: &Desired, observed: &Observed, iface: &str) -> Result<Pla
                 ),
             )
         })?;
+    if !desired.made(b) {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "{}: guest ports join only a bridge vpc made, so {iface} was not attached",
+                desired.not_made(b)
+            ),
+        ));
+    }
     let port = observed.get(iface).ok_or_else(|| {
         Error::new(
             ErrorKind::NotFound,

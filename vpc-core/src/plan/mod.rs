@@ -3,7 +3,9 @@
 //! `desired(spec, node)` says which interfaces one node must have;
 //! `plan(desired, observed)` lists the ordered changes that get it there.
 //! Both are computed before anything is touched. A converged node plans
-//! nothing, and only interfaces the VPC owns ever appear in a change.
+//! nothing, and only interfaces vpc can prove it made for the VPC
+//! ([`Desired::made`]) ever appear in a change: an interface that merely
+//! has one of the VPC's names is refused, never adopted.
 //!
 //! - [`state`]: the desired and observed state types, and [`desired`].
 //! - [`diff`]: the ordered changes between them ([`plan`], [`teardown`]).
@@ -15,7 +17,9 @@ pub mod guest;
 pub mod health;
 pub mod state;
 
-pub use diff::{Change, Plan, Scope, check_underlay, plan, teardown};
+pub use diff::{Change, Plan, Scope, check_underlay, owned_after, plan, teardown};
 pub use guest::{attach, detach};
 pub use health::{Health, TunnelHealth, health};
-pub use state::{Desired, Iface, IfaceKind, Observed, Tunnel, VxlanConf, desired};
+pub use state::{
+    Desired, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf, desired,
+};

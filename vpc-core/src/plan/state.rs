@@ -66,6 +66,12 @@ pub struct Desired {
     pub link_addrs: bool,
     /// Whose kernel rules apply.
     pub platform: Platform,
+    /// What this host recorded making for the VPC (the store's
+    /// `owned/<vpc>.json`), or `None` when it holds no record (state made
+    /// before records were kept, or a VPC never applied here): see
+    /// [`Desired::made`].
+    #[serde(skip)]
+    pub owned: Option<Vec<OwnedIface>>,
 }
 
 impl Desired {
@@ -79,11 +85,128 @@ impl Desired {
         format!("vpc-{}", self.vpc)
     }
 
-    /// Whether `iface` is one of this VPC's tunnels (by name and kind).
+    /// Whether `iface` is named and kinded like one of this VPC's tunnels
+    /// (`vxlan<n>`, `n` in its VNI range). That is a claim, not a proof:
+    /// see [`Desired::made`].
     pub(crate) fn owns_tunnel(&self, iface: &Iface) -> bool {
         matches!(iface.kind, IfaceKind::Vxlan(_))
             && vni_of_name(&iface.name).is_some_and(|vni| self.owned_vnis.contains(&vni))
     }
+
+    /// Whether vpc can prove it made `iface` for this VPC on this host, so
+    /// that it may change or remove it.
+    ///
+    /// With a record ([`Desired::owned`]): its name, kernel index and kind
+    /// are recorded. An interface recreated by anyone else has another
+    /// index, so a foreign interface that took our name is never ours,
+    /// whatever its description says.
+    ///
+    /// Without a record (state made before records were kept): its kind is
+    /// right and it carries the mark vpc gives what it creates — the bridge
+    /// is named like the VPC and described `vpc-<vpc>`; a tunnel is a
+    /// `vxlan<n>` in the VPC's VNI range described `tunnel-to-<node>`.
+    /// Nobody's LAN bridge, `docker0` or hand-made vxlan carries that mark
+    /// by accident. (CBSD marks its interfaces the same way; taking over
+    /// CBSD's is a later, explicit import.)
+    pub fn made(&self, iface: &Iface) -> bool {
+        let Some(kind) = OwnedKind::of(&iface.kind) else {
+            return false;
+        };
+        match &self.owned {
+            Some(record) => {
+                iface.index != 0
+                    && record
+                        .iter()
+                        .any(|o| o.name == iface.name && o.index == iface.index && o.kind == kind)
+            }
+            None => {
+                let description = iface.description.as_deref().unwrap_or("");
+                match kind {
+                    OwnedKind::Bridge => {
+                        iface.name == self.bridge() && description == self.bridge_description()
+                    }
+                    OwnedKind::Vxlan => {
+                        self.owns_tunnel(iface)
+                            && description
+                                .strip_prefix("tunnel-to-")
+                                .is_some_and(|peer| NodeName::new(peer).is_ok())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Why `iface` is not taken for this VPC's: what it is, as far as the
+    /// kernel tells, for a message that lets the admin find its owner.
+    pub(crate) fn not_made(&self, iface: &Iface) -> String {
+        let kind = match &iface.kind {
+            IfaceKind::Vxlan(c) => format!("a vxlan (VNI {})", c.vni),
+            IfaceKind::Bridge => "a bridge".to_owned(),
+            IfaceKind::Other(k) => format!("a {k}"),
+        };
+        let description = match iface.description.as_deref() {
+            Some(d) if !d.is_empty() => format!("description {d:?}"),
+            _ => "no description".to_owned(),
+        };
+        let recorded = self
+            .owned
+            .as_deref()
+            .and_then(|r| r.iter().find(|o| o.name == iface.name));
+        let why = match (&self.owned, recorded) {
+            (Some(_), Some(o)) => format!(
+                "vpc made an interface of that name here with index {}; this one was made by                  someone else since",
+                o.index
+            ),
+            (Some(_), None) => {
+                "this host's record of what vpc made for the VPC does not hold it".to_owned()
+            }
+            (None, _) => match iface.kind {
+                IfaceKind::Bridge => format!(
+                    "vpc describes the bridges it makes {:?}",
+                    self.bridge_description()
+                ),
+                _ => "vpc describes the tunnels it makes \"tunnel-to-<node>\"".to_owned(),
+            },
+        };
+        format!(
+            "interface {} exists and is {kind} not made by vpc for VPC {} (index {}, {description}: \
+             {why})",
+            iface.name, self.vpc, iface.index
+        )
+    }
+}
+
+/// The kinds of interface vpc creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OwnedKind {
+    /// The VPC's bridge.
+    Bridge,
+    /// A tunnel.
+    Vxlan,
+}
+
+impl OwnedKind {
+    /// The kind of `kind`, if vpc creates that kind.
+    pub fn of(kind: &IfaceKind) -> Option<OwnedKind> {
+        match kind {
+            IfaceKind::Bridge => Some(OwnedKind::Bridge),
+            IfaceKind::Vxlan(_) => Some(OwnedKind::Vxlan),
+            IfaceKind::Other(_) => None,
+        }
+    }
+}
+
+/// One interface vpc created on this host, as the store records it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnedIface {
+    /// Name.
+    pub name: String,
+    /// Kernel index when vpc last saw it: a recreated interface has another.
+    pub index: u32,
+    /// Kind.
+    pub kind: OwnedKind,
 }
 
 /// The MAC of one end of a tunnel: derived from the VPC, the VNI and the
@@ -129,6 +252,7 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
         vlan: spec.vlan,
         link_addrs: true,
         platform,
+        owned: None,
     })
 }
 
