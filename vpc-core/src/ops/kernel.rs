@@ -266,8 +266,8 @@ pub fn leave(
         return Ok((Outcome::Unchanged, Plan::default()));
     }
     let plan = teardown(store, vpc, backend, Scope::All)?;
+    // A teardown that succeeded destroyed everything recorded; removing
+    // the VPC drops the record.
     vpc_remove(store, vpc, boot_dirs)?;
-    // A teardown that succeeded destroyed everything recorded.
-    store.lock()?.remove_owned(vpc)?;
     Ok((Outcome::Removed, plan))
 }

@@ -239,6 +239,7 @@ pub fn vpc_remove(
         vpc: name.clone(),
         ports: Vec::new(),
     })?;
+    locked.remove_owned(name)?;
     locked.remove_vpc(name)?;
     Ok(Outcome::Removed)
 }
