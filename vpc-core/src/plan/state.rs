@@ -41,7 +41,11 @@ pub struct Tunnel {
 impl Tunnel {
     /// The interface description, CBSD's `tunnel-to-<node>`.
     pub fn description(&self) -> String {
-        format!("tunnel-to-{}", self.peer)
+        format!(
+            "{}{}",
+            crate::model::name::TUNNEL_DESCRIPTION_PREFIX,
+            self.peer
+        )
     }
 }
 
