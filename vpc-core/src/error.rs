@@ -145,9 +145,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Reads JSON text as a `T`; a failure's message names the JSON path of the
 /// offending value where there is one (`members[1].node.name: …`).
+/// Anything after the document but whitespace is refused, as
+/// `serde_json::from_str` does: a document followed by a second one (or by
+/// a torn write's leftovers) is not read as the first alone.
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(located)
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(located)?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
 }
 
 /// A deserialization error's message, after the JSON path where there is one.
@@ -236,8 +241,11 @@ pub(crate) fn from_versioned_json<T: serde::de::DeserializeOwned>(
     struct Version {
         schema_version: u32,
     }
-    // Without a readable version, the full read says what is wrong.
-    let Ok(Version { schema_version }) = serde_json::from_str::<Version>(text) else {
+    // Without a readable version, the full read says what is wrong. The
+    // version is read from the document's start alone, so that bytes after
+    // it are refused by the read of its version, which names them.
+    let peek = serde::Deserialize::deserialize(&mut serde_json::Deserializer::from_str(text));
+    let Ok(Version { schema_version }) = peek else {
         return from_json(text).map_err(Unread::Json);
     };
     if let Some(why) = schema.refusal(schema_version, "") {
@@ -310,6 +318,24 @@ mod tests {
             Unread::Version(why) => format!("version: {why}"),
             Unread::Json(why) => why,
         })
+    }
+
+    /// `serde_path_to_error` over a `Deserializer` stops at the document's
+    /// end: a second document after it was silently ignored.
+    #[test]
+    fn bytes_after_the_document_are_refused() {
+        let current = r#"{"schema_version": 2, "color": "red"}"#;
+        let old = r#"{"schema_version": 1, "colour": "red"}"#;
+        assert!(paint(&format!("{current} \n")).is_ok());
+        for text in [
+            format!("{current} {{}}"),
+            format!("{current}x"),
+            format!("{old} {{}}"),
+            format!("{current}{current}"),
+        ] {
+            let e = paint(&text).unwrap_err();
+            assert!(e.contains("trailing characters"), "{text}: {e}");
+        }
     }
 
     #[test]

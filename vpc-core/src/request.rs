@@ -255,11 +255,15 @@ pub fn bridge_ips(text: &str) -> Result<Vec<IfAddr>> {
         .collect()
 }
 
-/// An interface name `iface=`.
+/// An interface name `iface=`. No kernel names an interface with a '/',
+/// white space or a control character (a newline would also split the
+/// lines of a dry run's commands and of boot files).
 pub fn iface_name(name: &str) -> Result<String> {
-    if name.is_empty() || name.len() > IFNAME_MAX || name.contains(['/', ' ', '\0']) {
+    let bad = |c: char| c == '/' || c.is_whitespace() || c.is_control();
+    if name.is_empty() || name.len() > IFNAME_MAX || name.contains(bad) {
         return Err(Error::invalid(format!(
-            "iface {name:?} is not valid: expected an interface name of 1 to {IFNAME_MAX} bytes"
+            "iface {name:?} is not valid: expected an interface name of 1 to {IFNAME_MAX} bytes, \
+             without '/', white space or control characters"
         )));
     }
     Ok(name.to_owned())
@@ -1089,6 +1093,38 @@ mod tests {
             Err(e) => e.message().to_owned(),
             Ok(r) => panic!("{pairs:?}: expected an error, got {r:?}"),
         }
+    }
+
+    #[test]
+    fn an_iface_name_has_no_control_character_or_space() {
+        for ok in ["veth0", "tap1", "epair0a", "vnet.12", "a-b_c"] {
+            assert_eq!(iface_name(ok).unwrap(), ok);
+        }
+        for bad in [
+            "",
+            "veth0\n",
+            "a\nb",
+            "a\tb",
+            "a\rb",
+            "a\u{7f}",
+            "a\u{1b}[0m",
+            "a b",
+            "a/b",
+            "a\0",
+            "a\u{a0}b",
+            "0123456789abcdef",
+        ] {
+            let e = iface_name(bad).unwrap_err();
+            assert_eq!(
+                e.message(),
+                format!(
+                    "iface {bad:?} is not valid: expected an interface name of 1 to 15 bytes, \
+                     without '/', white space or control characters"
+                )
+            );
+        }
+        let e = err::<Attach>(&[("vpc_name", "v1"), ("iface", "veth0\nx")]);
+        assert!(e.starts_with("iface \"veth0\\nx\" is not valid"), "{e}");
     }
 
     #[test]

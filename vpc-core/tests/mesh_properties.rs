@@ -205,6 +205,16 @@ fn arb_network(n: usize) -> impl Strategy<Value = (String, Option<u8>)> {
         }));
         let prefix = (effective - needed_bits - slack).clamp(min_prefix, i32::from(family.bits()));
         let prefix = prefix as u8;
+        // Clear of the special ranges and the underlay (198.18.0.0/15,
+        // 2001:db8::/32) a peer network may not touch: IPv4 in 1.0.0.0 to
+        // 126.255.255.255, IPv6 in 2002:: to fc01:ffff:… (prefixes are at
+        // least /8 and /16, so the leading octet or group is the network's).
+        let base = match family {
+            Family::V4 => (base & 0x00ff_ffff) | ((1 + (base >> 24) % 126) << 24),
+            Family::V6 => {
+                (base & ((1u128 << 112) - 1)) | ((0x2002 + (base >> 112) % 0xdc00) << 112)
+            }
+        };
         let base = base & host_mask(family, 0) & !host_mask(family, prefix);
         let addr = match family {
             Family::V4 => IpAddr::V4(Ipv4Addr::from(base as u32)),

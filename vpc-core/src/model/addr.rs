@@ -157,6 +157,12 @@ impl Network {
         ip_networks_overlap(self.0, other.0)
     }
 
+    /// Why the network cannot hold a VPC's addresses ("overlaps the
+    /// loopback range 127.0.0.0/8"), or `None` when it can.
+    pub fn unusable(&self) -> Option<String> {
+        unusable_net(*self)
+    }
+
     /// How many blocks of `/block_prefix` fit (0 if the block is larger
     /// than the network).
     ///
@@ -217,6 +223,53 @@ impl From<Network> for String {
     }
 }
 
+/// The ranges no VPC address may lie in, named for messages: an underlay
+/// address there is no tunnel end, and a peer network or bridge address
+/// there would take the kernel's own traffic (its loopback, its link-local
+/// neighbours, multicast) into the VPC.
+const SPECIAL_RANGES: &[(&str, &str)] = &[
+    ("0.0.0.0/8", "unspecified"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("224.0.0.0/4", "multicast"),
+    ("255.255.255.255/32", "broadcast"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::ffff:0.0.0.0/96", "IPv4-mapped"),
+    ("fe80::/10", "link-local"),
+    ("ff00::/8", "multicast"),
+];
+
+/// [`SPECIAL_RANGES`] as networks.
+fn special_ranges() -> impl Iterator<Item = (Network, &'static str)> {
+    SPECIAL_RANGES
+        .iter()
+        .filter_map(|(net, what)| Some((Network::parse(net).ok()?, *what)))
+}
+
+/// What the VPC's networks and addresses are expected to be, for messages.
+pub const USABLE_NETWORK: &str = "a unicast network of its own, not a default (/0), \
+     unspecified, loopback, link-local, multicast or broadcast range";
+
+/// The special range `addr` lies in, named ("the loopback range
+/// 127.0.0.0/8"), or `None` for a usable unicast address.
+pub fn special_range_of(addr: IpAddr) -> Option<String> {
+    special_ranges()
+        .find(|(net, _)| net.contains(addr))
+        .map(|(net, what)| format!("the {what} range {net}"))
+}
+
+/// What an address with its prefix length cannot be on a VPC interface.
+/// Shared by [`Network::unusable`] and [`IfAddr::unusable`].
+fn unusable_net(net: Network) -> Option<String> {
+    if net.prefix() == 0 {
+        return Some(format!("is a default network ({net}, /0)"));
+    }
+    special_ranges()
+        .find(|(range, _)| range.overlaps(&net))
+        .map(|(range, what)| format!("overlaps the {what} range {range}"))
+}
+
 /// An address with its prefix length, as configured on an interface
 /// (`10.100.0.1/30`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -274,6 +327,13 @@ impl IfAddr {
     /// families).
     pub fn overlaps(&self, other: &IfAddr) -> bool {
         ip_networks_overlap(self.ip_network(), other.ip_network())
+    }
+
+    /// Why the address cannot be on a VPC interface: its subnet is a
+    /// default network or touches a special range (see
+    /// [`Network::unusable`]).
+    pub fn unusable(&self) -> Option<String> {
+        unusable_net(self.subnet())
     }
 }
 
@@ -544,6 +604,79 @@ mod tests {
         };
         assert_eq!(wide.subnet().to_string(), "10.100.0.1/32");
         assert!(n.overlaps(&wide.subnet()));
+    }
+
+    #[test]
+    fn special_ranges_are_named() {
+        assert_eq!(special_ranges().count(), SPECIAL_RANGES.len());
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for (addr, range) in [
+            ("0.0.0.0", "the unspecified range 0.0.0.0/8"),
+            ("127.0.0.1", "the loopback range 127.0.0.0/8"),
+            ("169.254.1.1", "the link-local range 169.254.0.0/16"),
+            ("239.1.1.1", "the multicast range 224.0.0.0/4"),
+            ("255.255.255.255", "the broadcast range 255.255.255.255/32"),
+            ("::", "the unspecified range ::/128"),
+            ("::1", "the loopback range ::1/128"),
+            (
+                "::ffff:198.18.0.1",
+                "the IPv4-mapped range ::ffff:0.0.0.0/96",
+            ),
+            ("fe80::1", "the link-local range fe80::/10"),
+            ("ff02::1", "the multicast range ff00::/8"),
+        ] {
+            assert_eq!(special_range_of(ip(addr)).as_deref(), Some(range), "{addr}");
+        }
+        for ok in ["198.18.0.1", "10.0.0.1", "2001:db8::1", "1.0.0.0"] {
+            assert_eq!(special_range_of(ip(ok)), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn unusable_networks_say_why() {
+        let why = |s: &str| Network::parse(s).unwrap().unusable();
+        assert_eq!(
+            why("0.0.0.0/0").unwrap(),
+            "is a default network (0.0.0.0/0, /0)"
+        );
+        assert_eq!(why("::/0").unwrap(), "is a default network (::/0, /0)");
+        assert_eq!(
+            why("127.1.0.0/16").unwrap(),
+            "overlaps the loopback range 127.0.0.0/8"
+        );
+        // A network around a special range overlaps it too.
+        assert_eq!(
+            why("0.0.0.0/1").unwrap(),
+            "overlaps the unspecified range 0.0.0.0/8"
+        );
+        assert_eq!(
+            why("fe80::/64").unwrap(),
+            "overlaps the link-local range fe80::/10"
+        );
+        assert_eq!(
+            why("ff00::/16").unwrap(),
+            "overlaps the multicast range ff00::/8"
+        );
+        assert_eq!(
+            why("224.0.0.0/24").unwrap(),
+            "overlaps the multicast range 224.0.0.0/4"
+        );
+        assert_eq!(why("10.100.0.0/24"), None);
+        assert_eq!(why("2001:db8::/64"), None);
+        let a = IfAddr::parse("10.0.0.1/0", "a").unwrap();
+        assert_eq!(
+            a.unusable().unwrap(),
+            "is a default network (0.0.0.0/0, /0)"
+        );
+        let a = IfAddr::parse("169.254.3.1/24", "a").unwrap();
+        assert_eq!(
+            a.unusable().unwrap(),
+            "overlaps the link-local range 169.254.0.0/16"
+        );
+        assert_eq!(
+            IfAddr::parse("10.10.11.1/24", "a").unwrap().unusable(),
+            None
+        );
     }
 
     #[test]

@@ -177,6 +177,22 @@ pub fn driver_shaped(name: &str) -> Option<&'static str> {
 /// A node's name: a host name (letters, digits, '.', '-', '_'), 1 to 250
 /// bytes, not starting with '.' or '-'. It names a file in the state
 /// directory (`<name>.json` within the 255-byte limit), so nothing else is
+/// What every tunnel's description (FreeBSD) or alias (Linux) starts
+/// with: CBSD's `tunnel-to-<node>`.
+pub const TUNNEL_DESCRIPTION_PREFIX: &str = "tunnel-to-";
+
+/// The longest alias Linux keeps: `IFALIASZ` (256) less the NUL.
+/// FreeBSD's descriptions hold more (`net.link.ifdescr_maxlen`, 1024).
+pub const ALIAS_MAX: usize = 255;
+
+/// The longest node name: its tunnels' alias `tunnel-to-<name>` must fit
+/// in [`ALIAS_MAX`] (a longer one makes Linux refuse the alias midway
+/// through `apply`). `<name>.json` stays within the 255-byte file name.
+pub const NODE_NAME_MAX: usize = ALIAS_MAX - TUNNEL_DESCRIPTION_PREFIX.len();
+
+/// A node's name: a host name (letters, digits, '.', '-', '_'), 1 to
+/// [`NODE_NAME_MAX`] bytes, not starting with '.' or '-'. It names a file
+/// in the state directory and ends the tunnels' alias, so nothing else is
 /// allowed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -186,15 +202,16 @@ impl NodeName {
     /// Validates `name`.
     pub fn new(name: &str) -> Result<Self> {
         let ok = !name.is_empty()
-            && name.len() <= 250
+            && name.len() <= NODE_NAME_MAX
             && !name.starts_with(['.', '-'])
             && name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if !ok {
             return Err(Error::invalid(format!(
-                "node name {name:?} is not valid: expected a host name of 1 to 250 letters, \
-                 digits, '.', '-' or '_', not starting with '.' or '-'"
+                "node name {name:?} is not valid: expected a host name of 1 to {NODE_NAME_MAX} \
+                 letters, digits, '.', '-' or '_', not starting with '.' or '-' \
+                 (its tunnels' alias {TUNNEL_DESCRIPTION_PREFIX}<name> holds at most {ALIAS_MAX} bytes)"
             )));
         }
         Ok(NodeName(name.to_owned()))
@@ -309,6 +326,31 @@ mod tests {
         }
         for bad in ["", ".", "..", "-x", "a/b", "a b", "a\0", &"x".repeat(251)] {
             assert!(NodeName::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Names of 246 to 250 bytes passed once, and Linux refused their
+    /// tunnels' alias (IFALIASZ) in the middle of `apply`.
+    #[test]
+    fn a_node_name_leaves_room_for_its_tunnels_alias() {
+        assert_eq!(NODE_NAME_MAX, 245);
+        let longest = "x".repeat(NODE_NAME_MAX);
+        assert!(NodeName::new(&longest).is_ok());
+        assert_eq!(
+            format!("{TUNNEL_DESCRIPTION_PREFIX}{longest}").len(),
+            ALIAS_MAX
+        );
+        for len in NODE_NAME_MAX + 1..=251 {
+            let name = "x".repeat(len);
+            let e = NodeName::new(&name).unwrap_err();
+            assert_eq!(
+                e.message(),
+                format!(
+                    "node name {name:?} is not valid: expected a host name of 1 to 245 \
+                     letters, digits, '.', '-' or '_', not starting with '.' or '-' \
+                     (its tunnels' alias tunnel-to-<name> holds at most 255 bytes)"
+                )
+            );
         }
     }
 }

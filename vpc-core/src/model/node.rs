@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::addr::Family;
+use crate::model::addr::{Family, special_range_of};
 use crate::model::name::NodeName;
 
 /// A host as the VPC sees it: its name and underlay addresses.
@@ -24,7 +24,8 @@ pub struct Node {
 
 impl Node {
     /// A node with at least one underlay address; addresses that can never
-    /// be a tunnel end (unspecified, multicast, broadcast) are refused.
+    /// be a tunnel end (unspecified, loopback, link-local, IPv4-mapped,
+    /// multicast, broadcast) are refused.
     pub fn new(name: NodeName, ip4: Option<Ipv4Addr>, ip6: Option<Ipv6Addr>) -> Result<Node> {
         let node = Node { name, ip4, ip6 };
         node.check()?;
@@ -39,21 +40,16 @@ impl Node {
                 self.name
             )));
         }
-        if let Some(a) = self.ip4
-            && (a.is_unspecified() || a.is_multicast() || a.is_broadcast())
-        {
-            return Err(Error::invalid(format!(
-                "ip4 {a} of node {} is not valid: expected a unicast address",
-                self.name
-            )));
-        }
-        if let Some(a) = self.ip6
-            && (a.is_unspecified() || a.is_multicast())
-        {
-            return Err(Error::invalid(format!(
-                "ip6 {a} of node {} is not valid: expected a unicast address",
-                self.name
-            )));
+        let addrs = [self.ip4.map(IpAddr::V4), self.ip6.map(IpAddr::V6)];
+        for (key, a) in ["ip4", "ip6"].into_iter().zip(addrs) {
+            if let Some(range) = a.and_then(special_range_of) {
+                return Err(Error::invalid(format!(
+                    "{key} {} of node {} is not valid: it lies in {range}; \
+                     expected a unicast address another host can reach",
+                    a.map(|a| a.to_string()).unwrap_or_default(),
+                    self.name
+                )));
+            }
         }
         Ok(())
     }
@@ -73,6 +69,86 @@ impl Node {
             (true, false) => "IPv4 only",
             (false, true) => "IPv6 only",
             (false, false) => "no address",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(ip4: Option<&str>, ip6: Option<&str>) -> Result<Node> {
+        Node::new(
+            NodeName::new("a").unwrap(),
+            ip4.map(|a| a.parse().unwrap()),
+            ip6.map(|a| a.parse().unwrap()),
+        )
+    }
+
+    #[test]
+    fn an_underlay_address_is_usable_unicast() {
+        assert!(node(Some("198.18.0.1"), Some("2001:db8::1")).is_ok());
+        let cases = [
+            (
+                Some("0.0.0.0"),
+                None,
+                "ip4 0.0.0.0",
+                "the unspecified range 0.0.0.0/8",
+            ),
+            (
+                Some("127.0.0.1"),
+                None,
+                "ip4 127.0.0.1",
+                "the loopback range 127.0.0.0/8",
+            ),
+            (
+                Some("169.254.0.9"),
+                None,
+                "ip4 169.254.0.9",
+                "the link-local range 169.254.0.0/16",
+            ),
+            (
+                Some("224.0.0.1"),
+                None,
+                "ip4 224.0.0.1",
+                "the multicast range 224.0.0.0/4",
+            ),
+            (
+                Some("255.255.255.255"),
+                None,
+                "ip4 255.255.255.255",
+                "the broadcast range 255.255.255.255/32",
+            ),
+            (None, Some("::"), "ip6 ::", "the unspecified range ::/128"),
+            (None, Some("::1"), "ip6 ::1", "the loopback range ::1/128"),
+            (
+                None,
+                Some("fe80::1"),
+                "ip6 fe80::1",
+                "the link-local range fe80::/10",
+            ),
+            (
+                None,
+                Some("ff02::1"),
+                "ip6 ff02::1",
+                "the multicast range ff00::/8",
+            ),
+            (
+                Some("198.18.0.1"),
+                Some("::ffff:198.18.0.1"),
+                "ip6 ::ffff:198.18.0.1",
+                "the IPv4-mapped range ::ffff:0.0.0.0/96",
+            ),
+        ];
+        for (ip4, ip6, head, range) in cases {
+            let e = node(ip4, ip6).unwrap_err();
+            assert_eq!(
+                e.message(),
+                format!(
+                    "{head} of node a is not valid: it lies in {range}; \
+                     expected a unicast address another host can reach"
+                )
+            );
         }
     }
 }

@@ -2,12 +2,13 @@
 //! interfaces from. Built locally from `key=value` options, or received
 //! from a peer as JSON; both paths end in [`Spec::check`].
 
+use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result, Schema, Unread};
-use crate::model::addr::{IfAddr, Network};
+use crate::model::addr::{IfAddr, Network, USABLE_NETWORK};
 use crate::model::mesh::{self, Link, LinkPlan, Member, Numbering, VNI_MAX};
 use crate::model::mtu;
 use crate::model::name::{NodeName, VpcName};
@@ -381,11 +382,111 @@ impl Spec {
                 )));
             }
         }
+        self.check_addresses()?;
         if self.port == 0 {
             return Err(Error::invalid("port 0 is not valid: expected 1 to 65535"));
         }
         mesh::check_capacity(&self.members, &self.link_plan()?, self.vni_base)?;
         self.mtu()?;
+        Ok(())
+    }
+
+    /// Every member's underlay addresses, with the member, in slot order.
+    fn underlays(&self) -> impl Iterator<Item = (IpAddr, &NodeName)> {
+        self.members().flat_map(|m| {
+            let n = &m.node;
+            [n.ip4.map(IpAddr::V4), n.ip6.map(IpAddr::V6)]
+                .into_iter()
+                .flatten()
+                .map(move |a| (a, &n.name))
+        })
+    }
+
+    /// The address rules between members: one member per underlay
+    /// address; the peer network and every bridge address usable and
+    /// apart from every underlay address (else the kernel would route the
+    /// way to a peer into the tunnels that run over it); bridge addresses
+    /// apart from the peer network (the link addresses) and not repeated
+    /// on another member.
+    ///
+    /// Bridge subnets may be shared between members: the bridges of all
+    /// members are one Ethernet segment (the tunnels are its ports), so
+    /// `10.10.11.1/24` on one and `10.10.11.2/24` on another is the normal
+    /// case; the same address twice on that segment is the conflict.
+    fn check_addresses(&self) -> Result<()> {
+        let mut underlays: Vec<(IpAddr, &NodeName)> = self.underlays().collect();
+        underlays.sort_unstable();
+        if let Some(w) = underlays.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "underlay address {} is both member {}'s and member {}'s: \
+                     expected one member per address",
+                    w[0].0, w[0].1, w[1].1
+                ),
+            ));
+        }
+        let net = self.peer_network;
+        if let Some(why) = net.unusable() {
+            return Err(Error::invalid(format!(
+                "peer_network {net} {why}: expected {USABLE_NETWORK}"
+            )));
+        }
+        if let Some((u, of)) = underlays.iter().find(|(u, _)| net.contains(*u)) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "peer_network {net} overlaps the underlay address {u} of member {of}: \
+                     expected a network apart from every member's underlay"
+                ),
+            ));
+        }
+        let mut bridge: Vec<(IpAddr, &IfAddr, &NodeName)> = Vec::new();
+        for m in self.members() {
+            let name = &m.node.name;
+            for b in &m.bridge_addrs {
+                let head = format!("bridge_ips {b} of member {name}");
+                if let Some(why) = b.unusable() {
+                    return Err(Error::invalid(format!(
+                        "{head} {why}: expected {USABLE_NETWORK}"
+                    )));
+                }
+                if let Some((u, of)) = underlays.iter().find(|(u, _)| b.contains(*u)) {
+                    return Err(Error::new(
+                        ErrorKind::Conflict,
+                        format!(
+                            "{head} overlaps the underlay address {u} of member {of}: \
+                             expected a network apart from every member's underlay"
+                        ),
+                    ));
+                }
+                if net.overlaps(&b.subnet()) {
+                    return Err(Error::new(
+                        ErrorKind::Conflict,
+                        format!(
+                            "{head} overlaps peer_network {net}: expected a network apart \
+                             from the tunnels' link addresses"
+                        ),
+                    ));
+                }
+                bridge.push((b.addr, b, name));
+            }
+        }
+        bridge.sort_unstable();
+        // A member's own repeats are refused above with their own message.
+        if let Some(w) = bridge
+            .windows(2)
+            .find(|w| w[0].0 == w[1].0 && w[0].2 != w[1].2)
+        {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "bridge_ips {} of member {} has the address of bridge_ips {} of member {}: \
+                     expected an address of its own on the VPC's one segment",
+                    w[1].1, w[1].2, w[0].1, w[0].2
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -523,17 +624,26 @@ impl Spec {
                 ),
             ));
         }
-        self.departed.retain(|d| *d != node.name);
+        let mut next = self.clone();
+        next.departed.retain(|d| *d != node.name);
         let member = Some(Member {
             node,
             bridge_addrs: Vec::new(),
         });
-        match self.members.iter_mut().find(|s| s.is_none()) {
+        match next.members.iter_mut().find(|s| s.is_none()) {
             Some(slot) => *slot = member,
-            None => self.members.push(member),
+            None => next.members.push(member),
         }
-        self.generation = self.next_generation()?;
-        self.check()
+        next.commit(self)
+    }
+
+    /// Makes `self`, a changed copy of `held`, the next generation of it if
+    /// it keeps every rule; a refused change leaves `held` as it was.
+    fn commit(mut self, held: &mut Spec) -> Result<()> {
+        self.generation = held.next_generation()?;
+        self.check()?;
+        *held = self;
+        Ok(())
     }
 
     /// Vacates `name`'s slot; bumps the generation. The initiator stays.
@@ -553,12 +663,12 @@ impl Spec {
                 ),
             ));
         }
-        self.members[slot] = None;
-        if !self.departed.contains(name) {
-            self.departed.push(name.clone());
+        let mut next = self.clone();
+        next.members[slot] = None;
+        if !next.departed.contains(name) {
+            next.departed.push(name.clone());
         }
-        self.generation = self.next_generation()?;
-        self.check()
+        next.commit(self)
     }
 
     /// Replaces `name`'s bridge addresses; bumps the generation when they
@@ -570,15 +680,15 @@ impl Spec {
                 format!("node {name} is not a member of VPC {}", self.name),
             )
         })?;
-        let Some(member) = self.members[slot].as_mut() else {
+        let mut next = self.clone();
+        let Some(member) = next.members[slot].as_mut() else {
             return Ok(false);
         };
         if member.bridge_addrs == addrs {
             return Ok(false);
         }
         member.bridge_addrs = addrs;
-        self.generation = self.next_generation()?;
-        self.check()?;
+        next.commit(self)?;
         Ok(true)
     }
 
@@ -632,7 +742,10 @@ pub fn free_vni_base(slots: usize, held: &[Spec]) -> Result<u32> {
 
 #[cfg(test)]
 mod tests {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
     use super::*;
+    use crate::model::addr::Family;
 
     fn name(n: &str) -> NodeName {
         NodeName::new(n).unwrap()
@@ -781,6 +894,21 @@ mod tests {
     /// membership change overflow (a panic in debug builds, generation 0 in
     /// release, which every member then refuses as stale).
     #[test]
+    fn a_received_spec_is_one_document_and_nothing_after_it() {
+        let json = article().to_json();
+        assert!(Spec::from_json(&format!("{json}\n")).is_ok());
+        for tail in ["{}", "x", "\0", &json] {
+            let e = Spec::from_json(&format!("{json}{tail}")).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Invalid);
+            assert!(
+                e.message()
+                    .starts_with("spec JSON is not valid: trailing characters"),
+                "{tail:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn departed_is_bounded_like_the_slots() {
         let mut spec = article();
         spec.departed = (0..=MAX_SLOTS).map(|i| name(&format!("gone{i}"))).collect();
@@ -809,5 +937,245 @@ mod tests {
         let addr = IfAddr::parse("10.10.11.1/24", "bridge_ips").unwrap();
         let me = name("jhoster1.olevole.ru");
         refused(spec.clone().set_bridge_addrs(&me, vec![addr]).unwrap_err());
+    }
+
+    fn node4(n: &str, ip4: &str) -> Node {
+        Node::new(name(n), Some(ip4.parse().unwrap()), None).unwrap()
+    }
+
+    /// Three IPv4 members on the benchmarking range, and `peer_network`.
+    fn spec4(peer_network: &str) -> Result<Spec> {
+        let options = Options {
+            peer_network: Some(Network::parse(peer_network).unwrap()),
+            ..Options::default()
+        };
+        Spec::define(
+            VpcName::new("vpc1").unwrap(),
+            node4("a", "198.18.0.1"),
+            vec![node4("b", "198.18.0.2"), node4("c", "198.19.0.3")],
+            &options,
+            &[],
+        )
+    }
+
+    fn bridge(spec: &mut Spec, member: &str, addrs: &[&str]) -> Result<bool> {
+        let addrs = addrs
+            .iter()
+            .map(|a| IfAddr::parse(a, "bridge_ips").unwrap())
+            .collect();
+        spec.set_bridge_addrs(&name(member), addrs)
+    }
+
+    const USABLE: &str = "expected a unicast network of its own, not a default (/0), \
+         unspecified, loopback, link-local, multicast or broadcast range";
+
+    #[test]
+    fn the_peer_network_is_apart_from_every_underlay_address() {
+        let e = spec4("198.18.0.0/15").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert_eq!(
+            e.message(),
+            "peer_network 198.18.0.0/15 overlaps the underlay address 198.18.0.1 of member a: \
+             expected a network apart from every member's underlay"
+        );
+        let e = spec4("198.19.0.0/24").unwrap_err();
+        assert!(
+            e.message().starts_with(
+                "peer_network 198.19.0.0/24 overlaps the underlay address 198.19.0.3 of member c:"
+            ),
+            "{e}"
+        );
+        assert!(spec4("198.20.0.0/24").is_ok());
+        // Also when it comes from a peer, and when a member joins later.
+        let mut spec = spec4("10.100.0.0/24").unwrap();
+        let mut doc: serde_json::Value = serde_json::from_str(&spec.to_json()).unwrap();
+        doc["peer_network"] = "198.18.0.0/16".into();
+        let e = Spec::from_json(&doc.to_string()).unwrap_err();
+        assert!(e.message().contains("198.18.0.1 of member a"), "{e}");
+        let e = spec.add_member(node4("d", "10.100.0.77")).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "peer_network 10.100.0.0/24 overlaps the underlay address 10.100.0.77 of member d: \
+             expected a network apart from every member's underlay"
+        );
+    }
+
+    #[test]
+    fn the_peer_network_is_no_default_or_special_range() {
+        for (net, why) in [
+            ("0.0.0.0/0", "is a default network (0.0.0.0/0, /0)"),
+            ("::/0", "is a default network (::/0, /0)"),
+            ("224.0.0.0/24", "overlaps the multicast range 224.0.0.0/4"),
+            ("127.0.0.0/24", "overlaps the loopback range 127.0.0.0/8"),
+            (
+                "169.254.0.0/24",
+                "overlaps the link-local range 169.254.0.0/16",
+            ),
+            ("0.0.0.0/24", "overlaps the unspecified range 0.0.0.0/8"),
+            ("fe80::/64", "overlaps the link-local range fe80::/10"),
+            ("ff05::/64", "overlaps the multicast range ff00::/8"),
+            ("::/64", "overlaps the unspecified range ::/128"),
+        ] {
+            let e = spec4(net).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Invalid, "{net}");
+            assert_eq!(e.message(), format!("peer_network {net} {why}: {USABLE}"));
+        }
+    }
+
+    #[test]
+    fn one_member_per_underlay_address() {
+        let options = Options {
+            peer_network: Some(Network::parse("10.100.0.0/24").unwrap()),
+            ..Options::default()
+        };
+        let e = Spec::define(
+            VpcName::new("vpc1").unwrap(),
+            node4("a", "198.18.0.1"),
+            vec![node4("b", "198.18.0.2"), node4("c", "198.18.0.1")],
+            &options,
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert_eq!(
+            e.message(),
+            "underlay address 198.18.0.1 is both member a's and member c's: \
+             expected one member per address"
+        );
+        let mut spec = spec4("10.100.0.0/24").unwrap();
+        let e = spec.add_member(node4("d", "198.18.0.2")).unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("underlay address 198.18.0.2 is both member b's and member d's"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bridge_addresses_are_usable_and_apart() {
+        let mut spec = spec4("10.100.0.0/24").unwrap();
+        for (addr, why) in [
+            ("10.1.0.1/0", "is a default network (0.0.0.0/0, /0)"),
+            ("127.0.0.2/8", "overlaps the loopback range 127.0.0.0/8"),
+            (
+                "169.254.9.1/16",
+                "overlaps the link-local range 169.254.0.0/16",
+            ),
+            ("224.0.0.9/24", "overlaps the multicast range 224.0.0.0/4"),
+            ("fe80::9/64", "overlaps the link-local range fe80::/10"),
+            ("::/128", "overlaps the unspecified range ::/128"),
+        ] {
+            let e = bridge(&mut spec, "a", &[addr]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Invalid, "{addr}");
+            assert_eq!(
+                e.message(),
+                format!("bridge_ips {addr} of member a {why}: {USABLE}")
+            );
+        }
+        let e = bridge(&mut spec, "a", &["198.18.9.9/16"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert_eq!(
+            e.message(),
+            "bridge_ips 198.18.9.9/16 of member a overlaps the underlay address 198.18.0.1 \
+             of member a: expected a network apart from every member's underlay"
+        );
+        let e = bridge(&mut spec, "b", &["198.19.0.1/24"]).unwrap_err();
+        assert!(
+            e.message()
+                .contains("overlaps the underlay address 198.19.0.3 of member c"),
+            "{e}"
+        );
+        let e = bridge(&mut spec, "a", &["10.100.0.200/25"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert_eq!(
+            e.message(),
+            "bridge_ips 10.100.0.200/25 of member a overlaps peer_network 10.100.0.0/24: \
+             expected a network apart from the tunnels' link addresses"
+        );
+        let e = bridge(&mut spec, "a", &["10.0.0.1/8"]).unwrap_err();
+        assert!(
+            e.message().contains("overlaps peer_network 10.100.0.0/24"),
+            "{e}"
+        );
+        // A refused change leaves the spec as it was.
+        assert_eq!(spec, spec4("10.100.0.0/24").unwrap());
+    }
+
+    /// The bridges of all members are one segment: one subnet across
+    /// members is the normal case, one address on two members is not.
+    #[test]
+    fn bridge_subnets_are_shared_and_addresses_are_not() {
+        let mut spec = spec4("10.100.0.0/24").unwrap();
+        assert!(bridge(&mut spec, "a", &["10.10.11.1/24", "2001:db8:11::1/64"]).unwrap());
+        assert!(bridge(&mut spec, "b", &["10.10.11.2/24"]).unwrap());
+        let e = bridge(&mut spec, "c", &["10.10.11.1/25"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert_eq!(
+            e.message(),
+            "bridge_ips 10.10.11.1/25 of member c has the address of bridge_ips 10.10.11.1/24 \
+             of member a: expected an address of its own on the VPC's one segment"
+        );
+        Spec::from_json(&spec.to_json()).unwrap();
+    }
+
+    /// A received spec whose peer network covers an underlay address is
+    /// always refused, wherever in the network the address lies.
+    mod properties {
+        use proptest::prelude::*;
+        use proptest::test_runner::FileFailurePersistence;
+
+        use super::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 512,
+                failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
+                ..ProptestConfig::default()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn a_peer_network_over_a_member_address_is_refused(
+                host in any::<u32>(),
+                prefix in 1u8..=30,
+                member in 0usize..3,
+                v6 in any::<bool>(),
+                bits in any::<u128>(),
+            ) {
+                // A usable underlay address: benchmarking or documentation range.
+                let addr: IpAddr = if v6 {
+                    Ipv6Addr::from((0x2001_0db8u128 << 96) | (bits & ((1 << 96) - 1))).into()
+                } else {
+                    Ipv4Addr::from(0xc612_0000 | (host & 0x1_ffff)).into()
+                };
+                let prefix = if v6 { prefix + 32 } else { prefix.max(15) };
+                let net = IfAddr { addr, prefix }.subnet();
+                let mut spec = spec4("10.100.0.0/24").unwrap();
+                prop_assume!(spec.underlays().all(|(u, _)| u != addr));
+                let m = spec.members[member].as_mut().unwrap();
+                match addr {
+                    IpAddr::V4(a) => m.node.ip4 = Some(a),
+                    IpAddr::V6(a) => m.node.ip6 = Some(a),
+                }
+                spec.peer_network = net;
+                if net.family() == Family::V6 {
+                    spec.link_prefix = 126;
+                }
+                let e = Spec::from_json(&spec.to_json()).unwrap_err();
+                // The first member (by address order) whose address the
+                // network covers is named: `member`'s, or one before it.
+                let mut covered: Vec<(IpAddr, &NodeName)> =
+                    spec.underlays().filter(|(u, _)| net.contains(*u)).collect();
+                covered.sort_unstable();
+                prop_assert!(covered.iter().any(|(u, _)| *u == addr));
+                let of = format!("the underlay address {} of member {}:", covered[0].0, covered[0].1);
+                prop_assert_eq!(e.kind(), ErrorKind::Conflict, "{}", e);
+                prop_assert!(e.message().contains(&of), "{}", e);
+                prop_assert!(e.message().starts_with(&format!("peer_network {net} overlaps")), "{}", e);
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ use super::state::vpc_remove;
 use crate::backend::Backend;
 use crate::backend::dryrun::DryRun;
 use crate::error::Result;
+use crate::model::addr::IfAddr;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::spec::Spec;
 use crate::plan::{self, Plan, Scope};
@@ -50,10 +51,17 @@ fn local_desired(
     backend: &dyn Backend,
 ) -> Result<(Spec, plan::Desired)> {
     let spec = store.require_vpc(vpc)?;
-    let me = store.this_node()?;
-    let mut desired = for_backend(plan::desired(&spec, &me.name, backend.platform())?, backend);
-    desired.owned = store.owned(vpc)?.map(|o| o.ifaces);
+    let desired = desired_of(store, &spec, backend)?;
     Ok((spec, desired))
+}
+
+/// This node's desired state in `spec`, as `backend`'s kernel can hold
+/// it, with the interfaces the store records as made for it.
+fn desired_of(store: &Store, spec: &Spec, backend: &dyn Backend) -> Result<plan::Desired> {
+    let me = store.this_node()?;
+    let mut desired = for_backend(plan::desired(spec, &me.name, backend.platform())?, backend);
+    desired.owned = store.owned(&spec.name)?.map(|o| o.ifaces);
+    Ok(desired)
 }
 
 /// Carries `plan` out on `backend`, then records what vpc made for the VPC
@@ -113,13 +121,38 @@ pub fn converge(
     backend: &mut dyn Backend,
     scope: Scope,
 ) -> Result<Plan> {
+    converge_with(store, vpc, backend, scope, None)
+}
+
+/// [`converge`], with this node's bridge addresses replaced by
+/// `bridge_ips` first (`init_bridge bridge_ips=`). The new spec is planned
+/// and checked against the kernel as a copy; it is stored (its generation
+/// bumped) only when every check passed, just before the changes are made,
+/// so a refusal changes neither the store nor the kernel.
+pub fn converge_with(
+    store: &Store,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    scope: Scope,
+    bridge_ips: Option<&[IfAddr]>,
+) -> Result<Plan> {
     let locked = store.lock()?;
-    let (_, desired) = local_desired(store, vpc, backend)?;
+    let mut spec = store.require_vpc(vpc)?;
+    let me = store.this_node()?;
+    let changed = match bridge_ips {
+        Some(addrs) => spec.set_bridge_addrs(&me.name, addrs.to_vec())?,
+        None => false,
+    };
+    let desired = desired_of(store, &spec, backend)?;
     let observed = backend.observe()?;
     if scope != Scope::Bridge {
         plan::check_underlay(&desired, &observed)?;
     }
+    plan::check_addresses(&desired, &observed)?;
     let plan = plan_for(&desired, &observed, scope)?;
+    if changed {
+        locked.write_vpc(&spec)?;
+    }
     apply_recorded(&locked, &desired, &observed, &plan, backend)?;
     Ok(plan)
 }
@@ -165,7 +198,12 @@ pub fn attach(
     let observed = backend.observe()?;
     let plan = plan::attach(&desired, &observed, iface)?;
     crate::model::quota::admit(&spec.quota, others.usage(), usage)?;
-    backend.apply(&plan.changes)?;
+    if let Err(e) = backend.apply(&plan.changes) {
+        // Put the port's MTU back; the error that stopped the attach is
+        // the one to report, not a failure of the undo.
+        let _ = backend.apply(&plan::attach_undo(&observed, iface));
+        return Err(e);
+    }
     let record = crate::store::GuestPort {
         iface: iface.to_owned(),
         usage,

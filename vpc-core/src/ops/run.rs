@@ -287,11 +287,10 @@ pub fn converge_on(
     req: &request::Converge,
     kernel: &mut dyn Backend,
 ) -> Result<report::Changes> {
-    if let Some(addrs) = &req.bridge_ips {
-        state::set_bridge_addrs(store, &req.vpc, addrs.clone())?;
-    }
+    // The new addresses are stored only once every check has passed.
+    let bridge_ips = req.bridge_ips.as_deref();
+    let plan = kernel::converge_with(store, &req.vpc, kernel, req.scope, bridge_ips)?;
     let me = store.this_node()?.name;
-    let plan = kernel::converge(store, &req.vpc, kernel, req.scope)?;
     Ok(changes(&req.vpc, me, kernel.platform(), plan))
 }
 

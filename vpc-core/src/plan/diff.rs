@@ -401,6 +401,14 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
         }
     }
 
+    if do_tunnels {
+        for (carrier, addr) in underlay_carriers(desired, observed) {
+            if !carrier.up {
+                plan.warnings.push(underlay_down(carrier, addr));
+            }
+        }
+    }
+
     if bridge_after {
         for (t, have) in &tunnels {
             let exists_after = do_tunnels || have.is_some();
@@ -578,6 +586,70 @@ pub fn owned_after(
         .collect();
     owned.sort();
     owned
+}
+
+/// The interfaces holding this node's underlay addresses (each once, with
+/// the first of its addresses a tunnel uses), in tunnel order.
+pub(crate) fn underlay_carriers<'a>(
+    desired: &Desired,
+    observed: &'a Observed,
+) -> Vec<(&'a Iface, IpAddr)> {
+    let mut carriers: Vec<(&Iface, IpAddr)> = Vec::new();
+    for t in &desired.tunnels {
+        let carrier = observed
+            .ifaces
+            .iter()
+            .find(|i| i.addrs.iter().any(|a| a.addr == t.local));
+        if let Some(c) = carrier
+            && !carriers.iter().any(|(i, _)| i.name == c.name)
+        {
+            carriers.push((c, t.local));
+        }
+    }
+    carriers
+}
+
+/// What is said of an underlay interface that is down, in a plan's
+/// warnings and in `status`'s differences.
+pub(crate) fn underlay_down(iface: &Iface, addr: IpAddr) -> String {
+    format!(
+        "underlay interface {} (address {addr}) is down: the tunnels over it carry nothing \
+         until it is up",
+        iface.name
+    )
+}
+
+/// Checks, before anything is changed, that neither the peer network nor
+/// this node's bridge addresses overlap an address the kernel holds on an
+/// interface that is not this VPC's (its bridge, its tunnels): the routes
+/// `apply` adds would take that traffic — the way to a peer over the
+/// underlay among it — into the tunnels.
+pub fn check_addresses(desired: &Desired, observed: &Observed) -> Result<()> {
+    let own = |i: &Iface| {
+        (i.name == desired.bridge() && i.kind == IfaceKind::Bridge) || desired.owns_tunnel(i)
+    };
+    let foreign = observed.ifaces.iter().filter(|i| !own(i));
+    for i in foreign {
+        for a in &i.addrs {
+            let mine = if desired.peer_network.overlaps(&a.subnet()) {
+                format!("peer_network {}", desired.peer_network)
+            } else if let Some(b) = desired.bridge_addrs.iter().find(|b| b.overlaps(a)) {
+                format!("bridge_ips {b}")
+            } else {
+                continue;
+            };
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "{mine} of VPC {} overlaps address {a} on interface {} of this host: \
+                     applying would route that traffic into the VPC; expected a network apart \
+                     from this host's addresses",
+                    desired.vpc, i.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks, before anything is changed, that every tunnel's local underlay

@@ -41,6 +41,31 @@ pub fn attach(desired: &Desired, observed: &Observed, iface: &str) -> Result<Pla
             "iface {iface} is not a guest port: expected an epair, tap or veth end"
         )));
     }
+    // Linux refuses to make a loopback a bridge port, but only after its
+    // MTU was set: refused here, nothing changes.
+    if port.kind == IfaceKind::Other("loopback".to_owned()) {
+        return Err(Error::invalid(format!(
+            "iface {iface} is a loopback interface, not a guest port: \
+             expected an epair, tap or veth end"
+        )));
+    }
+    // A port's addresses stop working in a bridge: one of this host's (the
+    // underlay's above all) would take the host's own traffic into the VPC.
+    // The kernel's IPv6 link-local address is on every port that is up.
+    if let Some(a) = port.addrs.iter().find(|a| !a.is_link_local()) {
+        let whose = if desired.tunnels.iter().any(|t| t.local == a.addr) {
+            ", an underlay address of this host: attaching it would cut the tunnels"
+        } else {
+            " of this host"
+        };
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "iface {iface} holds address {a}{whose}; expected a guest port with no address \
+                 (an epair, tap or veth end)"
+            ),
+        ));
+    }
     let mut changes = Vec::new();
     match port.master.as_deref() {
         Some(m) if m == bridge => {}
@@ -79,6 +104,20 @@ pub fn attach(desired: &Desired, observed: &Observed, iface: &str) -> Result<Pla
         changes,
         warnings: Vec::new(),
     })
+}
+
+/// The changes that put guest port `iface` back as `observed` had it
+/// before an [`attach`] whose changes failed midway: its MTU (the kernel
+/// may refuse the port after its MTU was set).
+pub fn attach_undo(observed: &Observed, iface: &str) -> Vec<Change> {
+    observed
+        .get(iface)
+        .map(|port| Change::SetMtu {
+            name: iface.to_owned(),
+            mtu: port.mtu,
+        })
+        .into_iter()
+        .collect()
 }
 
 /// The change that takes guest port `iface` out of the VPC bridge (none if

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::diff::{Change, Scope, plan};
+use super::diff::{Change, Scope, plan, underlay_carriers, underlay_down};
 use super::state::{Desired, IfaceKind, Observed, VxlanConf};
 use crate::error::Result;
 use crate::model::name::{NodeName, VpcName};
@@ -38,7 +38,8 @@ pub struct TunnelHealth {
 pub struct Health {
     /// The VPC.
     pub vpc: VpcName,
-    /// Differences, one sentence each; `apply` repairs exactly these.
+    /// Differences, one sentence each; `apply` repairs exactly these, but
+    /// for a down underlay interface (the host's own, which it warns of).
     pub differences: Vec<String>,
     /// Tunnels, by VNI.
     pub tunnels: Vec<TunnelHealth>,
@@ -122,6 +123,13 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
             continue;
         }
         differences.push(d);
+    }
+    // Not one of the plan's changes: the underlay is the host's, and
+    // `apply` only warns of it. The tunnels over it are not healthy.
+    for (carrier, addr) in underlay_carriers(desired, observed) {
+        if !carrier.up {
+            differences.push(underlay_down(carrier, addr));
+        }
     }
     let tunnels = desired
         .tunnels

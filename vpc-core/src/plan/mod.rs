@@ -17,8 +17,8 @@ pub mod guest;
 pub mod health;
 pub mod state;
 
-pub use diff::{Change, Plan, Scope, check_underlay, owned_after, plan, teardown};
-pub use guest::{attach, detach};
+pub use diff::{Change, Plan, Scope, check_addresses, check_underlay, owned_after, plan, teardown};
+pub use guest::{attach, attach_undo, detach};
 pub use health::{Health, TunnelHealth, health};
 pub use state::{
     Desired, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf, desired,

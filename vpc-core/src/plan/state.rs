@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::addr::{IfAddr, Mac};
+use crate::model::addr::{IfAddr, Mac, Network};
 use crate::model::mesh::vni_of_name;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::platform::Platform;
@@ -41,7 +41,11 @@ pub struct Tunnel {
 impl Tunnel {
     /// The interface description, CBSD's `tunnel-to-<node>`.
     pub fn description(&self) -> String {
-        format!("tunnel-to-{}", self.peer)
+        format!(
+            "{}{}",
+            crate::model::name::TUNNEL_DESCRIPTION_PREFIX,
+            self.peer
+        )
     }
 }
 
@@ -54,6 +58,8 @@ pub struct Desired {
     pub mtu: u32,
     /// Addresses of this node on the bridge.
     pub bridge_addrs: Vec<IfAddr>,
+    /// The network the tunnels' link addresses are cut from.
+    pub peer_network: Network,
     /// Tunnels in ascending VNI.
     pub tunnels: Vec<Tunnel>,
     /// The VNIs the VPC reserves: `vxlan<n>` for `n` in it belongs to it.
@@ -247,6 +253,7 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
         vpc: spec.name.clone(),
         mtu: spec.mtu()?,
         bridge_addrs: spec.member(node)?.bridge_addrs.clone(),
+        peer_network: spec.peer_network,
         tunnels,
         owned_vnis: spec.vni_range(),
         vlan: spec.vlan,
