@@ -27,11 +27,21 @@ pub(crate) struct Store(store::Store);
 #[pymethods]
 impl Store {
     /// The store at `path`; by default `$VPC_STATE_DIR`, else the
-    /// system's (`/var/lib/vpc`, `/var/db/vpc` on FreeBSD).
+    /// system's (`/var/lib/vpc`, `/var/db/vpc` on FreeBSD). A change waits
+    /// at most `lock_timeout` seconds (0 to 3600) for another process's
+    /// lock, then raises `ConflictError` naming the holder.
     #[new]
-    #[pyo3(signature = (path=None))]
-    fn new(path: Option<PathBuf>) -> Self {
-        Store(path.map_or_else(store::Store::from_env, store::Store::open))
+    #[pyo3(signature = (path=None, *, lock_timeout=30))]
+    fn new(path: Option<PathBuf>, lock_timeout: i64) -> PyResult<Self> {
+        let timeout = request::lock_timeout(&lock_timeout.to_string()).or_raise()?;
+        let store = path.map_or_else(store::Store::from_env, store::Store::open);
+        Ok(Store(store.with_lock_timeout(timeout)))
+    }
+
+    /// How long a change waits for the lock, in seconds.
+    #[getter]
+    fn lock_timeout(&self) -> u64 {
+        self.0.lock_timeout().as_secs()
     }
 
     /// The directory.
@@ -59,8 +69,11 @@ impl Store {
     }
 
     /// Records a host without contacting it (`vpc node mode=add
-    /// offline=1`); returns `created`, `updated` or `unchanged`.
-    #[pyo3(signature = (name, ip4=None, ip6=None, *, port=22, user="root", command="vpc"))]
+    /// offline=1`); returns `created`, `updated` or `unchanged`. A name
+    /// recorded with other addresses raises `ConflictError` unless
+    /// `replace`.
+    #[pyo3(signature = (name, ip4=None, ip6=None, *, port=22, user="root", command="vpc", replace=false))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn add_node(
         &self,
         name: &str,
@@ -69,6 +82,7 @@ impl Store {
         port: u16,
         user: &str,
         command: &str,
+        replace: bool,
     ) -> PyResult<String> {
         let record = store::NodeRecord {
             port,
@@ -76,8 +90,9 @@ impl Store {
             command: command.to_owned(),
             ..store::NodeRecord::new(Node::new(name, ip4, ip6)?.0)
         };
-        Ok(ops::node_add_offline(&self.0, record)
+        Ok(ops::node_add_or_replace(&self.0, record, replace)
             .or_raise()?
+            .0
             .to_string())
     }
 
