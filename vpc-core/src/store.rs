@@ -797,7 +797,7 @@ impl Store {
             ),
             _ => return Err(errno_error(&self.dir, "create", Errno::EINVAL)),
         };
-        fs::create_dir_all(parent).map_err(|e| io_error(parent, "create", &e))?;
+        fs::create_dir_all(parent).map_err(|e| io_error(&self.dir, "create", &e))?;
         let parent_fd = nix::fcntl::open(
             parent,
             OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
