@@ -64,7 +64,7 @@ pub struct Replaced {
     /// The old IPv6 underlay address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip6: Option<std::net::Ipv6Addr>,
-    /// The old address SSH reached it at.
+    /// The old address SSH reached it at (`node=` of an online add).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<std::net::IpAddr>,
     /// The old host key fingerprint.
@@ -83,9 +83,9 @@ impl Replaced {
         let r = Replaced {
             ip4: old.ip4.filter(|_| changed(&old.ip4, &new.ip4)),
             ip6: old.ip6.filter(|_| changed(&old.ip6, &new.ip6)),
-            address: old
-                .ssh_address()
-                .filter(|_| changed(&old.ssh_address(), &new.ssh_address())),
+            // The SSH address as recorded (an offline record has none: its
+            // underlay addresses are the ones above).
+            address: old.address.filter(|_| changed(&old.address, &new.address)),
             host_key: old
                 .host_key
                 .clone()

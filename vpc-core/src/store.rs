@@ -575,12 +575,16 @@ impl Store {
     /// The directory itself may be reached through a link (its path is the
     /// administrator's choice); nothing inside it is.
     fn open_top(&self) -> Result<Option<OwnedFd>> {
-        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        match nix::fcntl::open(&self.dir, flags, Mode::empty()) {
+        match self.open_top_raw() {
             Ok(fd) => Ok(Some(fd)),
             Err(Errno::ENOENT) => Ok(None),
             Err(e) => Err(errno_error(&self.dir, "open", e)),
         }
+    }
+
+    fn open_top_raw(&self) -> nix::Result<OwnedFd> {
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        nix::fcntl::open(&self.dir, flags, Mode::empty())
     }
 
     /// The directory that holds `place`, opened without following links;
@@ -783,8 +787,11 @@ impl Store {
     /// The state directory, created (mode [`DIR_MODE`]) if needed, and
     /// opened. Its parents, outside it, are made with the usual modes.
     fn make_top(&self) -> Result<OwnedFd> {
-        if let Some(fd) = self.open_top()? {
-            return Ok(fd);
+        match self.open_top_raw() {
+            Ok(fd) => return Ok(fd),
+            // Missing, or a parent is not a directory: creating says why.
+            Err(Errno::ENOENT | Errno::ENOTDIR) => {}
+            Err(e) => return Err(errno_error(&self.dir, "open", e)),
         }
         let (parent, name) = match (self.dir.parent(), self.dir.file_name()) {
             (Some(p), Some(n)) => (
