@@ -372,6 +372,16 @@ vpc_status vpc_mtu(uint32_t underlay_mtu,
 // caller's, freed with `vpc_store_free`.
 vpc_status vpc_store_open(const char *dir, struct vpc_store **out, struct vpc_error **err);
 
+// Sets how long the store's changes wait for the lock another process
+// holds on the state directory: `seconds` from 0 (do not wait) to 3600;
+// the default is 30. A change that waited that long fails with
+// `VPC_CONFLICT`, the message naming the holder's pid.
+//
+// Ownership: `store` stays the caller's.
+vpc_status vpc_store_set_lock_timeout(struct vpc_store *store,
+                                      uint32_t seconds,
+                                      struct vpc_error **err);
+
 // Frees a store; NULL is fine.
 //
 // Ownership: takes `store`.

@@ -24,13 +24,17 @@ use serde_json::Value;
 use vpc_e2e::cluster::{Underlay, deploy};
 use vpc_e2e::{Host, Lab, Run};
 
-/// Every file under `dir` with its bytes.
+/// Every file under `dir` with its bytes (`.lock` without them).
 fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let path = e.unwrap().path();
             if path.is_dir() {
                 walk(&path, out);
+            } else if path.file_name().is_some_and(|n| n == ".lock") {
+                // Each process writes its pid into the lock: its presence
+                // is state, its contents are not.
+                out.insert(path.clone(), Vec::new());
             } else {
                 out.insert(path.clone(), std::fs::read(&path).unwrap());
             }

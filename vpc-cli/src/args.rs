@@ -3,9 +3,10 @@
 //! Values are read by the core's requests ([`Args::request`]).
 
 use std::fmt;
+use std::time::Duration;
 
 use vpc_core::model::spec::OPTION_KEYS;
-use vpc_core::request::{FromPairs, key_list};
+use vpc_core::request::{self, FromPairs, key_list};
 
 use crate::modes::{self, Group, Mode};
 
@@ -24,8 +25,12 @@ impl fmt::Display for Usage {
 pub struct Args {
     /// The mode's table entry.
     pub mode: &'static Mode,
-    /// The `key=value` words, `mode` excluded, in the order given.
+    /// The `key=value` words, `mode` and `lock_timeout` excluded, in the
+    /// order given.
     pairs: Vec<(String, String)>,
+    /// `lock_timeout=`, which every mode takes: how long a change waits
+    /// for the store's lock (a setting of the store, not of the request).
+    pub lock_timeout: Option<Duration>,
 }
 
 /// What the command line asks for.
@@ -53,6 +58,7 @@ fn parse_words(words: &[String]) -> Result<Parsed, Usage> {
     let first = words
         .iter()
         .position(|w| !matches!(w.as_str(), "--json" | "--help" | "-h"));
+    let mut lock_timeout = None;
     for (i, word) in words.iter().enumerate() {
         match word.as_str() {
             "--json" => {}
@@ -73,7 +79,16 @@ fn parse_words(words: &[String]) -> Result<Parsed, Usage> {
                     mode_name = Some(value.to_owned());
                     continue;
                 }
-                if key == "mode" || pairs.iter().any(|(k, _)| k == key) {
+                if key == request::LOCK_TIMEOUT_KEY && lock_timeout.is_none() {
+                    lock_timeout = Some(
+                        request::lock_timeout(value).map_err(|e| Usage(e.message().to_owned()))?,
+                    );
+                    continue;
+                }
+                if key == "mode"
+                    || key == request::LOCK_TIMEOUT_KEY
+                    || pairs.iter().any(|(k, _)| k == key)
+                {
                     return Err(Usage(format!(
                         "key {key}= is given twice: expected it once"
                     )));
@@ -125,7 +140,11 @@ fn parse_words(words: &[String]) -> Result<Parsed, Usage> {
             )));
         }
     }
-    Ok(Parsed::Run(Args { mode, pairs }))
+    Ok(Parsed::Run(Args {
+        mode,
+        pairs,
+        lock_timeout,
+    }))
 }
 
 impl Args {
@@ -167,6 +186,43 @@ mod tests {
         assert!(usage("mode=list stray").contains("\"stray\""));
         assert!(usage("mode=list =x").contains("no key"));
         assert!(usage("node mode=add name=x").contains("missing key node="));
+        assert!(
+            usage("mode=list lock_timeout=x").contains(
+                "lock_timeout \"x\" is not valid: expected a whole number from 0 to 3600"
+            )
+        );
+        assert!(usage("mode=list lock_timeout=3601").contains("from 0 to 3600"));
+        assert!(
+            usage("mode=list lock_timeout=1 lock_timeout=2")
+                .contains("lock_timeout= is given twice")
+        );
+    }
+
+    #[test]
+    fn every_mode_takes_lock_timeout() {
+        for m in MODES {
+            let prefix = if m.group == Group::Node { "node " } else { "" };
+            let required: Vec<String> = m
+                .keys
+                .iter()
+                .filter(|k| k.required)
+                .map(|k| format!("{}=x", k.name))
+                .collect();
+            let line = format!(
+                "{prefix}mode={} {} lock_timeout=7",
+                m.name,
+                required.join(" ")
+            );
+            match parse(&words(&line)).1 {
+                Ok(Parsed::Run(a)) => {
+                    assert_eq!(a.lock_timeout, Some(Duration::from_secs(7)), "{line}");
+                    assert!(a.pairs().all(|(k, _)| k != "lock_timeout"), "{line}");
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        assert!(modes::general_help(Group::Vpc).contains("lock_timeout="));
+        assert!(modes::general_help(Group::Node).contains("lock_timeout="));
     }
 
     #[test]

@@ -419,7 +419,9 @@ pub fn general_help(group: Group) -> String {
         s.push('\n');
     }
     s.push_str(
-        "Every mode takes --json (one JSON document on stdout) and --help.\n\
+        "Every mode takes --json (one JSON document on stdout) and --help, and\n\
+         lock_timeout=SECONDS (0 to 3600, default 30): how long a change waits for\n\
+         another vpc's lock on the state directory before failing.\n\
          Exit status: 0 success, 1 failure, 2 usage error (a bad key or value).\n\
          State directory: $VPC_STATE_DIR, else /var/db/vpc (FreeBSD) or /var/lib/vpc (Linux).\n",
     );

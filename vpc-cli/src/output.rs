@@ -85,6 +85,12 @@ pub fn error(kind: &str, message: &str, hint: Option<&str>, json: bool) {
     }
 }
 
+/// Prints a notice on stderr as soon as it is known (such as waiting for
+/// the store's lock), in both modes: stdout stays the report's.
+pub fn notice(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "vpc: {line}");
+}
+
 /// Help as JSON: `{"version": 1, "help": TEXT}`.
 #[derive(Serialize)]
 struct HelpDoc<'a> {

@@ -704,8 +704,27 @@ fn commands_are_idempotent() {
         "{}",
         r.stderr
     );
-    let r = h.ok("node mode=add offline=1 name=b node=198.18.0.22 --json");
+    // Another address for a recorded name is refused (it was "updated"
+    // before the pinning rule); replace=1 replaces it and says what it held.
+    let before = h.snapshot();
+    let r = h.run("node mode=add offline=1 name=b node=198.18.0.22 --json");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.json()["error"]["kind"], "conflict");
+    assert!(
+        r.stderr.contains("198.18.0.2") && r.stderr.contains("replace=1"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(h.snapshot(), before);
+    let r = h.ok("node mode=add offline=1 name=b node=198.18.0.22 replace=1 --json");
     assert_eq!(r.json()["outcome"], "updated");
+    assert_eq!(r.json()["replaced"]["ip4"], "198.18.0.2");
+    let r = h.ok("node mode=add offline=1 name=b node=198.18.0.2 replace=1");
+    assert!(
+        r.stdout.contains("replaced: ip4 198.18.0.22"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -337,10 +337,12 @@ fn a_killed_writer_leaves_the_old_or_the_new_version() {
     for round in 0..ROUNDS {
         let delay = Duration::from_micros(rng.below(3000));
         if round % 3 == 2 {
-            // A node record rewritten with a new address.
+            // A node record rewritten with a new address (replace=1: a
+            // recorded name is pinned to its address).
             let new_addr = format!("198.18.2.{}", round % 250 + 2);
-            let mut child =
-                state.spawn(&format!("node mode=add offline=1 name=n02 node={new_addr}"));
+            let mut child = state.spawn(&format!(
+                "node mode=add offline=1 name=n02 node={new_addr} replace=1"
+            ));
             std::thread::sleep(delay);
             let _ = child.kill();
             let _ = child.wait();

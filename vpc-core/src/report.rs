@@ -48,6 +48,63 @@ pub struct NodeAdded {
     pub outcome: Outcome,
     /// The record.
     pub node: NodeRecord,
+    /// With `replace=1`, what the record held before that it no longer
+    /// does; absent when nothing pinned was replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<Replaced>,
+}
+
+/// The addresses and host key a node record was pinned to before
+/// `replace=1` changed them: the old values, each only when it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replaced {
+    /// The old IPv4 underlay address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip4: Option<std::net::Ipv4Addr>,
+    /// The old IPv6 underlay address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip6: Option<std::net::Ipv6Addr>,
+    /// The old address SSH reached it at (`node=` of an online add).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<std::net::IpAddr>,
+    /// The old host key fingerprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<String>,
+}
+
+impl Replaced {
+    /// What of `old`'s pins `new` changes — an underlay address, the SSH
+    /// address or the host key (a host key dropped counts: an offline
+    /// record would unpin it) — or `None` when `new` keeps them all.
+    pub fn between(old: &NodeRecord, new: &NodeRecord) -> Option<Replaced> {
+        fn changed<T: PartialEq>(old: &Option<T>, new: &Option<T>) -> bool {
+            old.is_some() && old != new
+        }
+        let r = Replaced {
+            ip4: old.ip4.filter(|_| changed(&old.ip4, &new.ip4)),
+            ip6: old.ip6.filter(|_| changed(&old.ip6, &new.ip6)),
+            // The SSH address as recorded (an offline record has none: its
+            // underlay addresses are the ones above).
+            address: old.address.filter(|_| changed(&old.address, &new.address)),
+            host_key: old
+                .host_key
+                .clone()
+                .filter(|_| changed(&old.host_key, &new.host_key)),
+        };
+        let none =
+            r.ip4.is_none() && r.ip6.is_none() && r.address.is_none() && r.host_key.is_none();
+        (!none).then_some(r)
+    }
+
+    /// The old values in words, `ip4 198.18.0.2, host key SHA256:…`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        parts.extend(self.ip4.map(|a| format!("ip4 {a}")));
+        parts.extend(self.ip6.map(|a| format!("ip6 {a}")));
+        parts.extend(self.address.map(|a| format!("address {a}")));
+        parts.extend(self.host_key.as_ref().map(|k| format!("host key {k}")));
+        parts.join(", ")
+    }
 }
 
 /// `vpc node mode=remove`.

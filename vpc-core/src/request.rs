@@ -323,6 +323,10 @@ const NODE_ADD_KEYS: &[Key] = &[
         "fingerprint",
         "the host key's SHA256:… fingerprint, pinned in advance",
     ),
+    opt(
+        "replace",
+        "1 = replace a record of that name with another address or host key",
+    ),
     CONNECT_TIMEOUT,
     COMMAND_TIMEOUT,
 ];
@@ -337,6 +341,9 @@ fn node_addr(p: &Pairs<'_>) -> Result<IpAddr> {
 pub struct NodeAddOffline {
     /// The record to store.
     pub record: NodeRecord,
+    /// `replace=1`: a record of that name with another address or host key
+    /// may be replaced.
+    pub replace: bool,
 }
 
 impl FromPairs for NodeAddOffline {
@@ -369,7 +376,10 @@ impl FromPairs for NodeAddOffline {
         if let Some(command) = p.parse("command", |v| word("command", v))? {
             record.command = command;
         }
-        Ok(NodeAddOffline { record })
+        Ok(NodeAddOffline {
+            record,
+            replace: p.flag("replace")?,
+        })
     }
 }
 
@@ -409,6 +419,9 @@ pub struct NodeAddOnline {
     pub identity: Option<PathBuf>,
     /// The host key's fingerprint, pinned in advance.
     pub fingerprint: Option<String>,
+    /// `replace=1`: a record of that name with another address or host key
+    /// may be replaced.
+    pub replace: bool,
     /// Connect and command timeouts.
     pub timeouts: Timeouts,
 }
@@ -453,6 +466,7 @@ impl FromPairs for NodeAddOnline {
                 .unwrap_or_else(|| "vpc".to_owned()),
             identity,
             fingerprint: fingerprint(p)?,
+            replace: p.flag("replace")?,
             timeouts: Timeouts::read(p)?,
         })
     }
@@ -1010,6 +1024,23 @@ impl Timeouts {
         }
         Ok(t)
     }
+}
+
+/// The key every mode accepts besides its own: how long a change waits for
+/// the store's lock. It is a setting of the store handle, not of one
+/// request ([`crate::store::Store::with_lock_timeout`]), so a door takes it
+/// off the pairs before reading the request ([`LOCK_TIMEOUT_KEY`]).
+pub const LOCK_TIMEOUT: Key = opt(
+    "lock_timeout",
+    "seconds a change waits for another vpc's lock on the state directory; default 30",
+);
+
+/// [`LOCK_TIMEOUT`]'s name.
+pub const LOCK_TIMEOUT_KEY: &str = LOCK_TIMEOUT.name;
+
+/// A `lock_timeout=` value: whole seconds, 0 to 3600 (0: do not wait).
+pub fn lock_timeout(text: &str) -> Result<Duration> {
+    parse_number(LOCK_TIMEOUT_KEY, text, 0..=3600).map(Duration::from_secs)
 }
 
 /// `sync`, `deploy`: a VPC over every member.

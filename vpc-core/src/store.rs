@@ -4,7 +4,18 @@
 //! Every write is atomic (temporary file, fsync, rename, fsync of the
 //! directory), so a reader sees the old file or the new one, never a mix.
 //! Every mutation holds an exclusive lock on the directory: writes are only
-//! reachable through a [`Locked`] guard, so none can happen without it.
+//! reachable through a [`Locked`] guard, so none can happen without it. A
+//! change waits for the lock at most the store's lock timeout
+//! ([`Store::with_lock_timeout`]); the holder writes its pid into `.lock` so
+//! that a waiter can name it.
+//!
+//! The directory and its subdirectories are made 0700 and every file 0600,
+//! whatever the umask (set on the new file, never through `umask(2)`, which
+//! is the process's). Nothing inside the directory is opened through a
+//! symbolic link: each file is opened relative to its directory's
+//! descriptor with `O_NOFOLLOW` (nix's `openat`), and a link found there is
+//! an [`ErrorKind::Corrupt`] error naming it — vpc never makes one, so it
+//! says someone else changed the directory, like a foreign file does.
 //!
 //! ```text
 //! node.json          this host's identity            (STATE_SCHEMA)
@@ -16,11 +27,19 @@
 //! .lock              flock(2) target
 //! ```
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File, TryLockError};
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag, openat, renameat};
+use nix::sys::stat::{Mode, SFlag, fchmod, fstatat, mkdirat};
+use nix::unistd::{UnlinkatFlags, unlinkat};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -288,10 +307,21 @@ impl Guests {
     }
 }
 
+/// The longest a change waits for the store's lock unless told otherwise
+/// ([`Store::with_lock_timeout`]).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The mode of the state directory and of its subdirectories.
+const DIR_MODE: u32 = 0o700;
+/// The mode of every file in the state directory.
+const FILE_MODE: u32 = 0o600;
+
 /// A state directory.
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
+    lock_timeout: Duration,
+    on_lock_wait: Option<fn(&str)>,
 }
 
 fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
@@ -301,6 +331,10 @@ fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
     )
 }
 
+fn errno_error(path: &Path, what: &str, e: Errno) -> Error {
+    io_error(path, what, &io::Error::from(e))
+}
+
 fn corrupt(path: &Path, why: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::Corrupt,
@@ -308,16 +342,141 @@ fn corrupt(path: &Path, why: impl std::fmt::Display) -> Error {
     )
 }
 
-/// Reads a versioned JSON state file with `read` (which refuses the
-/// versions this build does not read and upgrades the previous one);
+/// A file or directory inside the state directory: its subdirectory
+/// (none for the top) and its name.
+#[derive(Debug, Clone)]
+struct Place {
+    sub: Option<&'static str>,
+    name: String,
+}
+
+impl Place {
+    fn top(name: &str) -> Place {
+        Place {
+            sub: None,
+            name: name.to_owned(),
+        }
+    }
+
+    fn in_sub(sub: &'static str, name: String) -> Place {
+        Place {
+            sub: Some(sub),
+            name,
+        }
+    }
+
+    fn path(&self, dir: &Path) -> PathBuf {
+        match self.sub {
+            Some(sub) => dir.join(sub).join(&self.name),
+            None => dir.join(&self.name),
+        }
+    }
+}
+
+/// Why opening `name` in `dir` without following links failed, in words:
+/// a symbolic link, or another kind of file than expected, is corruption
+/// of the state directory (vpc writes neither), named; anything else is I/O.
+fn open_error(dir: &impl AsFd, name: &str, path: &Path, expected: &str, e: Errno) -> Error {
+    // O_NOFOLLOW on a link fails with ELOOP (FreeBSD: EMLINK), and with
+    // O_DIRECTORY Linux says ENOTDIR first: ask the file itself.
+    let unexpected = matches!(e, Errno::ELOOP | Errno::ENOTDIR | Errno::EMLINK);
+    if unexpected && let Ok(st) = fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
+        let what = if kind == SFlag::S_IFLNK {
+            "is a symbolic link".to_owned()
+        } else {
+            format!("is not {expected}")
+        };
+        return Error::new(
+            ErrorKind::Corrupt,
+            format!(
+                "{} {what}: expected {expected} (vpc follows no link inside its state \
+                 directory; move it away)",
+                path.display()
+            ),
+        );
+    }
+    errno_error(path, "open", e)
+}
+
+/// Opens directory `name` in `dir` without following a link; `None` when
+/// it does not exist.
+fn open_dir_at(dir: &impl AsFd, name: &str, path: &Path) -> Result<Option<OwnedFd>> {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    match openat(dir, name, flags, Mode::empty()) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::ENOENT) => Ok(None),
+        Err(e) => Err(open_error(dir, name, path, "a directory", e)),
+    }
+}
+
+/// Opens file `name` in `dir` for reading without following a link;
 /// `None` when it does not exist.
-fn read_json<T>(path: &Path, read: impl FnOnce(&str) -> Result<T, Unread>) -> Result<Option<T>> {
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(corrupt(path, "not UTF-8")),
-        Err(e) => return Err(io_error(path, "read", &e)),
+fn open_file_at(dir: &impl AsFd, name: &str, path: &Path) -> Result<Option<File>> {
+    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
+    let file = match openat(dir, name, flags, Mode::empty()) {
+        Ok(fd) => File::from(fd),
+        Err(Errno::ENOENT) => return Ok(None),
+        Err(e) => return Err(open_error(dir, name, path, "a regular file", e)),
     };
+    let meta = file.metadata().map_err(|e| io_error(path, "read", &e))?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::Corrupt,
+            format!("{} is not a regular file: expected one", path.display()),
+        ));
+    }
+    Ok(Some(file))
+}
+
+/// Creates directory `name` in `dir` with [`DIR_MODE`] whatever the umask
+/// (an existing one is left as it is), and opens it without following a
+/// link.
+fn make_dir_at(dir: &impl AsFd, name: &str, path: &Path) -> Result<OwnedFd> {
+    let created = match mkdirat(dir, name, Mode::from_bits_truncate(DIR_MODE as _)) {
+        Ok(()) => true,
+        Err(Errno::EEXIST) => false,
+        Err(e) => return Err(errno_error(path, "create", e)),
+    };
+    let fd =
+        open_dir_at(dir, name, path)?.ok_or_else(|| errno_error(path, "open", Errno::ENOENT))?;
+    if created {
+        // mkdir(2) applied the umask; the mode is ours to choose.
+        fchmod(&fd, Mode::from_bits_truncate(DIR_MODE as _))
+            .map_err(|e| errno_error(path, "set the mode of", e))?;
+    }
+    Ok(fd)
+}
+
+/// Whether `name` in `dir` is a symbolic link (a state file about to be
+/// replaced must not be one: it would say someone meddled).
+fn refuse_link_at(dir: &impl AsFd, name: &str, path: &Path) -> Result<()> {
+    match fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK => {
+            Err(Error::new(
+                ErrorKind::Corrupt,
+                format!(
+                    "{} is a symbolic link: expected a regular file (vpc follows no link \
+                     inside its state directory; move it away)",
+                    path.display()
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads a state file's text with `read` (which refuses the versions this
+/// build does not read and upgrades the previous one).
+fn parse_json<T>(
+    path: &Path,
+    bytes: Option<Vec<u8>>,
+    read: impl FnOnce(&str) -> Result<T, Unread>,
+) -> Result<Option<T>> {
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(bytes).map_err(|_| corrupt(path, "not UTF-8"))?;
     read(&text).map(Some).map_err(|why| corrupt(path, why))
 }
 
@@ -329,19 +488,26 @@ fn state<T: DeserializeOwned>(
     move |text| from_versioned_json(text, STATE, upgrade)
 }
 
-/// Lists `dir`'s `<name>.json` files as names; temporary files (leading
-/// '.') are skipped, anything else is a foreign file and an error.
-fn list_json(dir: &Path) -> Result<Vec<String>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_error(dir, "read", &e)),
-    };
+/// The names of the entries of directory `fd` (at `path`), `.` and `..`
+/// left out.
+fn entries(fd: OwnedFd, path: &Path) -> Result<Vec<String>> {
+    let dir = nix::dir::Dir::from_fd(fd).map_err(|e| errno_error(path, "read", e))?;
     let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| io_error(dir, "read", &e))?;
-        let file = entry.file_name();
-        let file = file.to_string_lossy();
+    for entry in dir {
+        let entry = entry.map_err(|e| errno_error(path, "read", e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name != "." && name != ".." {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// Lists `<name>.json` files as names; temporary files (leading '.') are
+/// skipped, anything else is a foreign file and an error.
+fn list_json(fd: OwnedFd, path: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for file in entries(fd, path)? {
         if file.starts_with('.') {
             continue;
         }
@@ -352,7 +518,7 @@ fn list_json(dir: &Path) -> Result<Vec<String>> {
                     ErrorKind::Corrupt,
                     format!(
                         "state directory holds a foreign file {}: expected only <name>.json files",
-                        entry.path().display()
+                        path.join(&file).display()
                     ),
                 ));
             }
@@ -363,9 +529,14 @@ fn list_json(dir: &Path) -> Result<Vec<String>> {
 }
 
 impl Store {
-    /// The store at `dir` (nothing is created until the first write).
+    /// The store at `dir` (nothing is created until the first write),
+    /// whose changes wait at most [`DEFAULT_LOCK_TIMEOUT`] for the lock.
     pub fn open(dir: impl Into<PathBuf>) -> Store {
-        Store { dir: dir.into() }
+        Store {
+            dir: dir.into(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            on_lock_wait: None,
+        }
     }
 
     /// The store at `dir` as a door was given it: an empty path is refused
@@ -385,31 +556,138 @@ impl Store {
         Store::open(default_dir())
     }
 
+    /// The same store, whose changes wait at most `timeout` for the lock
+    /// another process holds (zero: not at all) before failing with
+    /// [`ErrorKind::Conflict`].
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Store {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The same store, which calls `notice` once, with a sentence naming
+    /// the holder, when a change has to wait for the lock (the door
+    /// decides where it goes: the library prints nothing).
+    #[must_use]
+    pub fn on_lock_wait(mut self, notice: fn(&str)) -> Store {
+        self.on_lock_wait = Some(notice);
+        self
+    }
+
+    /// How long a change waits for the lock.
+    pub fn lock_timeout(&self) -> Duration {
+        self.lock_timeout
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    fn identity_path(&self) -> PathBuf {
-        self.dir.join("node.json")
+    /// The state directory, opened; `None` when it does not exist yet.
+    /// The directory itself may be reached through a link (its path is the
+    /// administrator's choice); nothing inside it is.
+    fn open_top(&self) -> Result<Option<OwnedFd>> {
+        match self.open_top_raw() {
+            Ok(fd) => Ok(Some(fd)),
+            Err(Errno::ENOENT) => Ok(None),
+            Err(e) => Err(errno_error(&self.dir, "open", e)),
+        }
     }
 
-    fn node_path(&self, name: &NodeName) -> PathBuf {
-        self.dir.join("nodes").join(format!("{name}.json"))
+    fn open_top_raw(&self) -> nix::Result<OwnedFd> {
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        nix::fcntl::open(&self.dir, flags, Mode::empty())
     }
 
-    fn guests_path(&self, vpc: &VpcName) -> PathBuf {
-        self.dir.join("guests").join(format!("{vpc}.json"))
+    /// The directory that holds `place`, opened without following links;
+    /// `None` when it does not exist.
+    fn open_parent(&self, place: &Place) -> Result<Option<OwnedFd>> {
+        let Some(top) = self.open_top()? else {
+            return Ok(None);
+        };
+        match place.sub {
+            None => Ok(Some(top)),
+            Some(sub) => open_dir_at(&top, sub, &self.dir.join(sub)),
+        }
+    }
+
+    /// The bytes of a file in the state directory and its permission bits,
+    /// read without following a link; `None` when it does not exist.
+    fn read_place(&self, place: &Place) -> Result<Option<(Vec<u8>, u32)>> {
+        let path = place.path(&self.dir);
+        let Some(dir) = self.open_parent(place)? else {
+            return Ok(None);
+        };
+        let Some(mut file) = open_file_at(&dir, &place.name, &path)? else {
+            return Ok(None);
+        };
+        let mode = file
+            .metadata()
+            .map(|m| m.permissions().mode() & 0o7777)
+            .map_err(|e| io_error(&path, "read", &e))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| io_error(&path, "read", &e))?;
+        Ok(Some((bytes, mode)))
+    }
+
+    /// A file of subdirectory `sub` and its permission bits (for this
+    /// host's SSH key pair), read without following a link.
+    #[cfg_attr(
+        not(feature = "ssh"),
+        allow(dead_code, reason = "only the SSH key pair is read this way")
+    )]
+    pub(crate) fn read_file_in(
+        &self,
+        sub: &'static str,
+        name: &str,
+    ) -> Result<Option<(Vec<u8>, u32)>> {
+        self.read_place(&Place::in_sub(sub, name.to_owned()))
+    }
+
+    fn read_json<T>(
+        &self,
+        place: &Place,
+        read: impl FnOnce(&str) -> Result<T, Unread>,
+    ) -> Result<Option<T>> {
+        let bytes = self.read_place(place)?.map(|(b, _)| b);
+        parse_json(&place.path(&self.dir), bytes, read)
+    }
+
+    /// The `<name>.json` files of subdirectory `sub`, as names.
+    fn list(&self, sub: &'static str) -> Result<Vec<String>> {
+        let path = self.dir.join(sub);
+        match self.open_parent(&Place::in_sub(sub, String::new()))? {
+            Some(fd) => list_json(fd, &path),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn identity_place() -> Place {
+        Place::top("node.json")
+    }
+
+    fn node_place(name: &NodeName) -> Place {
+        Place::in_sub("nodes", format!("{name}.json"))
+    }
+
+    fn guests_place(vpc: &VpcName) -> Place {
+        Place::in_sub("guests", format!("{vpc}.json"))
+    }
+
+    fn vpc_place(name: &VpcName) -> Place {
+        Place::in_sub("vpcs", format!("{name}.json"))
     }
 
     /// The guest ports of `vpc` attached on this node.
     pub fn guests(&self, vpc: &VpcName) -> Result<Guests> {
-        let path = self.guests_path(vpc);
-        match read_json::<Guests>(&path, state(upgrade_guests))? {
+        let place = Store::guests_place(vpc);
+        match self.read_json::<Guests>(&place, state(upgrade_guests))? {
             Some(g) => {
                 if &g.vpc != vpc {
                     return Err(corrupt(
-                        &path,
+                        &place.path(&self.dir),
                         format_args!("holds VPC {}, expected {vpc}", g.vpc),
                     ));
                 }
@@ -423,16 +701,14 @@ impl Store {
         }
     }
 
-    fn vpc_path(&self, name: &VpcName) -> PathBuf {
-        self.dir.join("vpcs").join(format!("{name}.json"))
-    }
-
     /// This host's identity, if set.
     pub fn identity(&self) -> Result<Option<Identity>> {
-        let path = self.identity_path();
-        let id: Option<Identity> = read_json(&path, state(upgrade_identity))?;
+        let place = Store::identity_place();
+        let id: Option<Identity> = self.read_json(&place, state(upgrade_identity))?;
         if let Some(id) = &id {
-            id.node().check().map_err(|e| corrupt(&path, e))?;
+            id.node()
+                .check()
+                .map_err(|e| corrupt(&place.path(&self.dir), e))?;
         }
         Ok(id)
     }
@@ -452,8 +728,9 @@ impl Store {
 
     /// The record of node `name`, if known.
     pub fn node(&self, name: &NodeName) -> Result<Option<NodeRecord>> {
-        let path = self.node_path(name);
-        let rec: Option<NodeRecord> = read_json(&path, state(upgrade_node_record))?;
+        let place = Store::node_place(name);
+        let path = place.path(&self.dir);
+        let rec: Option<NodeRecord> = self.read_json(&place, state(upgrade_node_record))?;
         if let Some(rec) = &rec {
             if &rec.name != name {
                 return Err(corrupt(
@@ -470,7 +747,7 @@ impl Store {
     pub fn nodes(&self) -> Result<Vec<NodeRecord>> {
         let dir = self.dir.join("nodes");
         let mut out = Vec::new();
-        for file in list_json(&dir)? {
+        for file in self.list("nodes")? {
             let name =
                 NodeName::new(&file).map_err(|e| corrupt(&dir.join(format!("{file}.json")), e))?;
             out.extend(self.node(&name)?);
@@ -480,8 +757,9 @@ impl Store {
 
     /// The spec of VPC `name`, if held.
     pub fn vpc(&self, name: &VpcName) -> Result<Option<Spec>> {
-        let path = self.vpc_path(name);
-        let spec: Option<Spec> = read_json(&path, Spec::read_versioned)?;
+        let place = Store::vpc_place(name);
+        let path = place.path(&self.dir);
+        let spec: Option<Spec> = self.read_json(&place, Spec::read_versioned)?;
         if let Some(spec) = &spec {
             if &spec.name != name {
                 return Err(corrupt(
@@ -511,7 +789,7 @@ impl Store {
     pub fn vpcs(&self) -> Result<Vec<Spec>> {
         let dir = self.dir.join("vpcs");
         let mut out = Vec::new();
-        for file in list_json(&dir)? {
+        for file in self.list("vpcs")? {
             let name =
                 VpcName::new(&file).map_err(|e| corrupt(&dir.join(format!("{file}.json")), e))?;
             out.extend(self.vpc(&name)?);
@@ -519,26 +797,138 @@ impl Store {
         Ok(out)
     }
 
-    /// Takes the exclusive lock (waiting for it), creating the directory if
-    /// needed. Stale temporary files of killed writers are removed.
+    /// The state directory, created (mode [`DIR_MODE`]) if needed, and
+    /// opened. Its parents, outside it, are made with the usual modes.
+    fn make_top(&self) -> Result<OwnedFd> {
+        match self.open_top_raw() {
+            Ok(fd) => return Ok(fd),
+            // Missing, or a parent is not a directory: creating says why.
+            Err(Errno::ENOENT | Errno::ENOTDIR) => {}
+            Err(e) => return Err(errno_error(&self.dir, "open", e)),
+        }
+        let (parent, name) = match (self.dir.parent(), self.dir.file_name()) {
+            (Some(p), Some(n)) => (
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                },
+                n,
+            ),
+            _ => return Err(errno_error(&self.dir, "create", Errno::EINVAL)),
+        };
+        fs::create_dir_all(parent).map_err(|e| io_error(&self.dir, "create", &e))?;
+        let parent_fd = nix::fcntl::open(
+            parent,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| errno_error(parent, "open", e))?;
+        make_dir_at(&parent_fd, &name.to_string_lossy(), &self.dir)
+    }
+
+    /// Takes the exclusive lock, creating the directory if needed. When
+    /// another process holds it, waits at most the store's lock timeout
+    /// (telling [`Store::on_lock_wait`]'s callback once), then fails with
+    /// [`ErrorKind::Conflict`] naming the holder. Stale temporary files of
+    /// killed writers are removed.
     pub fn lock(&self) -> Result<Locked<'_>> {
-        fs::create_dir_all(&self.dir).map_err(|e| io_error(&self.dir, "create", &e))?;
+        let top = self.make_top()?;
         let path = self.dir.join(".lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_error(&path, "open", &e))?;
-        file.lock().map_err(|e| io_error(&path, "lock", &e))?;
+        let file = open_lock(&top, &path)?;
+        let deadline = Instant::now() + self.lock_timeout;
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => return Err(io_error(&path, "lock", &e)),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "the state directory {} is locked by {}: gave up after {} s \
+                         (lock_timeout=); try again when it is done",
+                        self.dir.display(),
+                        holder(&file),
+                        self.lock_timeout.as_secs()
+                    ),
+                ));
+            }
+            if !told {
+                told = true;
+                if let Some(notice) = self.on_lock_wait {
+                    notice(&format!(
+                        "waiting for the lock on {}, held by {} (at most {} s)",
+                        self.dir.display(),
+                        holder(&file),
+                        self.lock_timeout.as_secs()
+                    ));
+                }
+            }
+            std::thread::sleep((deadline - now).min(Duration::from_millis(50)));
+        }
+        // The holder's pid, for whoever waits next (not rewritten when it is
+        // there already); the length is set after the write so that a
+        // reader never sees an empty file in between.
+        let pid = format!("{}\n", std::process::id());
+        let mut held = [0u8; 24];
+        let n = file.read_at(&mut held, 0).unwrap_or(0);
+        if held.get(..n) != Some(pid.as_bytes()) {
+            file.write_all_at(pid.as_bytes(), 0)
+                .and_then(|()| file.set_len(pid.len() as u64))
+                .map_err(|e| io_error(&path, "write", &e))?;
+        }
         let locked = Locked {
             store: self,
+            top,
             _lock: file,
         };
-        for sub in ["", "nodes", "vpcs", "guests"] {
-            locked.sweep(&self.dir.join(sub));
+        locked.sweep(None);
+        for sub in ["nodes", "vpcs", "guests", "owned", "ssh"] {
+            locked.sweep(Some(sub));
         }
         Ok(locked)
+    }
+}
+
+/// Opens (creating it, mode [`FILE_MODE`]) the lock file `.lock` in `top`
+/// without following a link.
+fn open_lock(top: &OwnedFd, path: &Path) -> Result<File> {
+    let base = OFlag::O_RDWR | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let mode = Mode::from_bits_truncate(FILE_MODE as _);
+    let fd = match openat(top, ".lock", base | OFlag::O_CREAT | OFlag::O_EXCL, mode) {
+        Ok(fd) => {
+            // The umask took bits off; the mode is ours to choose.
+            fchmod(&fd, mode).map_err(|e| errno_error(path, "set the mode of", e))?;
+            fd
+        }
+        Err(Errno::EEXIST) => openat(top, ".lock", base, Mode::empty())
+            .map_err(|e| open_error(top, ".lock", path, "a regular file", e))?,
+        Err(e) => return Err(errno_error(path, "create", e)),
+    };
+    let file = File::from(fd);
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(Error::new(
+            ErrorKind::Corrupt,
+            format!("{} is not a regular file: expected one", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+/// Who holds the lock, as its holder wrote it into `.lock`.
+fn holder(file: &File) -> String {
+    let mut buf = [0u8; 24];
+    let n = file.read_at(&mut buf, 0).unwrap_or(0);
+    match std::str::from_utf8(&buf[..n])
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+    {
+        Some(pid) => format!("process {pid}"),
+        None => "another process (it wrote no pid into .lock)".to_owned(),
     }
 }
 
@@ -546,6 +936,7 @@ impl Store {
 #[derive(Debug)]
 pub struct Locked<'a> {
     store: &'a Store,
+    top: OwnedFd,
     // Dropping the file releases the flock.
     _lock: File,
 }
@@ -558,80 +949,127 @@ impl Locked<'_> {
         self.store
     }
 
+    /// Subdirectory `sub` (or the top), opened without following a link;
+    /// created with [`DIR_MODE`] when `create`, else `None` if missing.
+    fn dir(&self, sub: Option<&'static str>, create: bool) -> Result<Option<OwnedFd>> {
+        let Some(sub) = sub else {
+            return self
+                .top
+                .try_clone()
+                .map(Some)
+                .map_err(|e| io_error(&self.store.dir, "open", &e));
+        };
+        let path = self.store.dir.join(sub);
+        if create {
+            make_dir_at(&self.top, sub, &path).map(Some)
+        } else {
+            open_dir_at(&self.top, sub, &path)
+        }
+    }
+
     /// Removes temporary files a killed writer left behind; nobody else
     /// writes while the lock is held. Best effort: a leftover is harmless.
-    fn sweep(&self, dir: &Path) {
-        let Ok(entries) = fs::read_dir(dir) else {
+    fn sweep(&self, sub: Option<&'static str>) {
+        let Ok(Some(fd)) = self.dir(sub, false) else {
             return;
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
+        let Ok(dir) = fd.try_clone() else {
+            return;
+        };
+        let Ok(names) = entries(dir, &self.store.dir) else {
+            return;
+        };
+        for name in names {
             if name.starts_with('.') && name.ends_with(".tmp") {
-                let _ = fs::remove_file(entry.path());
+                let _ = unlinkat(&fd, name.as_str(), UnlinkatFlags::NoRemoveDir);
             }
         }
     }
 
-    /// Writes `value` as JSON to `path` atomically.
-    fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
-        let dir = path.parent().unwrap_or(self.store.dir());
-        fs::create_dir_all(dir).map_err(|e| io_error(dir, "create", &e))?;
+    /// Writes `bytes` to `place` atomically, mode [`FILE_MODE`]; a link in
+    /// the way is refused.
+    fn write_place(&self, place: &Place, bytes: &[u8]) -> Result<()> {
+        let path = place.path(&self.store.dir);
+        let dir = self
+            .dir(place.sub, true)?
+            .ok_or_else(|| errno_error(&path, "create", Errno::ENOENT))?;
+        refuse_link_at(&dir, &place.name, &path)?;
+        atomic_write_at(&dir, &place.name, &path, bytes, FILE_MODE)
+    }
+
+    /// Writes `bytes` as file `name` of subdirectory `sub` (for this host's
+    /// SSH key pair), atomically and with mode 0600.
+    #[cfg_attr(
+        not(feature = "ssh"),
+        allow(dead_code, reason = "only the SSH key pair is written this way")
+    )]
+    pub(crate) fn write_file_in(&self, sub: &'static str, name: &str, bytes: &[u8]) -> Result<()> {
+        self.write_place(&Place::in_sub(sub, name.to_owned()), bytes)
+    }
+
+    /// Writes `value` as JSON to `place` atomically.
+    fn write_json<T: Serialize>(&self, place: &Place, value: &T) -> Result<()> {
         let mut text = serde_json::to_string_pretty(value).map_err(|e| {
             Error::new(
                 ErrorKind::Io,
-                format!("cannot encode {}: {e}", path.display()),
+                format!(
+                    "cannot encode {}: {e}",
+                    place.path(&self.store.dir).display()
+                ),
             )
         })?;
         text.push('\n');
-        atomic_write(path, text.as_bytes(), 0o644)
+        self.write_place(place, text.as_bytes())
     }
 
-    fn remove(&self, path: &Path) -> Result<bool> {
-        if !remove_file(path)? {
+    /// Removes `place`; false if it was not there.
+    fn remove(&self, place: &Place) -> Result<bool> {
+        let path = place.path(&self.store.dir);
+        let Some(dir) = self.dir(place.sub, false)? else {
             return Ok(false);
+        };
+        match unlinkat(&dir, place.name.as_str(), UnlinkatFlags::NoRemoveDir) {
+            Ok(()) => {}
+            Err(Errno::ENOENT) => return Ok(false),
+            Err(e) => return Err(errno_error(&path, "remove", e)),
         }
-        if let Some(dir) = path.parent() {
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| io_error(dir, "sync", &e))?;
-        }
+        nix::unistd::fsync(&dir).map_err(|e| errno_error(&path, "sync the directory of", e))?;
         Ok(true)
     }
 
     /// Writes this host's identity.
     pub fn write_identity(&self, id: &Identity) -> Result<()> {
-        self.write_json(&self.store.identity_path(), id)
+        self.write_json(&Store::identity_place(), id)
     }
 
     /// Writes a node record.
     pub fn write_node(&self, rec: &NodeRecord) -> Result<()> {
-        self.write_json(&self.store.node_path(&rec.name), rec)
+        self.write_json(&Store::node_place(&rec.name), rec)
     }
 
     /// Forgets node `name`; false if it was not known.
     pub fn remove_node(&self, name: &NodeName) -> Result<bool> {
-        self.remove(&self.store.node_path(name))
+        self.remove(&Store::node_place(name))
     }
 
     /// Writes a VPC spec.
     pub fn write_vpc(&self, spec: &Spec) -> Result<()> {
-        self.write_json(&self.store.vpc_path(&spec.name), spec)
+        self.write_json(&Store::vpc_place(&spec.name), spec)
     }
 
     /// Writes the guest ports of a VPC (removing the file when none is left).
     pub fn write_guests(&self, guests: &Guests) -> Result<()> {
-        let path = self.store.guests_path(&guests.vpc);
+        let place = Store::guests_place(&guests.vpc);
         if guests.ports.is_empty() {
-            self.remove(&path).map(drop)
+            self.remove(&place).map(drop)
         } else {
-            self.write_json(&path, guests)
+            self.write_json(&place, guests)
         }
     }
 
     /// Removes VPC `name`'s spec; false if it was not held.
     pub fn remove_vpc(&self, name: &VpcName) -> Result<bool> {
-        self.remove(&self.store.vpc_path(name))
+        self.remove(&Store::vpc_place(name))
     }
 }
 
@@ -639,7 +1077,6 @@ impl Locked<'_> {
 /// already holds exactly that. For files outside the state directory (boot
 /// scripts), which are not under the store's lock.
 pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<Outcome> {
-    use std::os::unix::fs::PermissionsExt;
     let existed = match fs::read(path) {
         Ok(old) if old == text.as_bytes() => {
             let same_mode =
@@ -653,7 +1090,26 @@ pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<Outcome> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
         Err(e) => return Err(io_error(path, "read", &e)),
     };
-    atomic_write(path, text.as_bytes(), mode)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| errno_error(path, "write", Errno::EINVAL))?;
+    let dir_fd = nix::fcntl::open(
+        dir,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| errno_error(dir, "open", e))?;
+    atomic_write_at(
+        &dir_fd,
+        &name.to_string_lossy(),
+        path,
+        text.as_bytes(),
+        mode,
+    )?;
     Ok(if existed {
         Outcome::Updated
     } else {
@@ -661,30 +1117,40 @@ pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<Outcome> {
     })
 }
 
-/// Writes `bytes` to `path` with `mode` so that a reader sees the old file
-/// or the new one, never a mix: a temporary file beside it (`.vpc.PID.N.tmp`,
+/// Writes `bytes` as `name` in directory `dir` (at `path`, for messages)
+/// with `mode`, whatever the umask, so that a reader sees the old file or
+/// the new one, never a mix: a temporary file beside it (`.vpc.PID.N.tmp`,
 /// short so that a long file name still leaves room for it; the store's
-/// lock sweeps leftovers), fsync, rename, fsync of the directory.
-fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
+/// lock sweeps leftovers) made without following a link, fsync, rename,
+/// fsync of the directory.
+fn atomic_write_at(dir: &OwnedFd, name: &str, path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let tmp = format!(
         ".vpc.{}.{}.tmp",
         std::process::id(),
         TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    );
+    let mode = Mode::from_bits_truncate(mode as _);
     let written = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.set_permissions(fs::Permissions::from_mode(mode))?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        let flags =
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let fd = openat(dir, tmp.as_str(), flags, mode)?;
+        // The umask took bits off; the mode is ours to choose.
+        fchmod(&fd, mode)?;
+        let mut f = File::from(fd);
+        f.write_all(bytes).map_err(errno_of)?;
+        f.sync_all().map_err(errno_of)?;
+        renameat(dir, tmp.as_str(), dir, name)?;
+        nix::unistd::fsync(dir)
     })();
     written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_error(path, "write", &e)
+        let _ = unlinkat(dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
+        errno_error(path, "write", e)
     })
+}
+
+/// An I/O error's errno (EIO when it has none).
+fn errno_of(e: io::Error) -> Errno {
+    e.raw_os_error().map_or(Errno::EIO, Errno::from_raw)
 }
 
 /// Removes `path`; true if it existed.
@@ -721,20 +1187,20 @@ fn upgrade_owned(from: u32, doc: serde_json::Value) -> serde_json::Value {
 }
 
 impl Store {
-    fn owned_path(&self, vpc: &VpcName) -> PathBuf {
-        self.dir.join("owned").join(format!("{vpc}.json"))
+    fn owned_place(vpc: &VpcName) -> Place {
+        Place::in_sub("owned", format!("{vpc}.json"))
     }
 
     /// The interfaces vpc recorded making for `vpc` on this host; `None`
     /// when it holds no record (state made before records were kept).
     pub fn owned(&self, vpc: &VpcName) -> Result<Option<Owned>> {
-        let path = self.owned_path(vpc);
-        let owned: Option<Owned> = read_json(&path, state(upgrade_owned))?;
+        let place = Store::owned_place(vpc);
+        let owned: Option<Owned> = self.read_json(&place, state(upgrade_owned))?;
         if let Some(o) = &owned
             && &o.vpc != vpc
         {
             return Err(corrupt(
-                &path,
+                &place.path(&self.dir),
                 format_args!("holds VPC {}, expected {vpc}", o.vpc),
             ));
         }
@@ -747,11 +1213,11 @@ impl Locked<'_> {
     /// it still says the VPC is under records, so nothing unrecorded is
     /// taken for its.
     pub fn write_owned(&self, owned: &Owned) -> Result<()> {
-        self.write_json(&self.store.owned_path(&owned.vpc), owned)
+        self.write_json(&Store::owned_place(&owned.vpc), owned)
     }
 
     /// Forgets what vpc made for `vpc`; false if it held no record.
     pub fn remove_owned(&self, vpc: &VpcName) -> Result<bool> {
-        self.remove(&self.store.owned_path(vpc))
+        self.remove(&Store::owned_place(vpc))
     }
 }

@@ -286,7 +286,7 @@ fn attaching_an_interface_with_an_address_is_refused_and_changes_nothing() {
     refused(
         &f,
         &mut k,
-        ErrorKind::Invalid,
+        ErrorKind::Conflict,
         "iface lo is a loopback interface, not a guest port: expected an epair, tap or veth end",
         |f, k| attach(f, k, "lo"),
     );

@@ -1207,3 +1207,391 @@ fn the_lock_serialises_concurrent_writers() {
     assert_eq!(members, expected);
     assert_eq!(spec.members.len(), 2 + THREADS, "no slot was left vacant");
 }
+
+// ---------------------------------------------------------------- pinned names
+
+#[test]
+fn a_name_pinned_to_another_address_is_refused_unless_replace() {
+    use vpc_core::ops::run;
+    use vpc_core::request::{FromPairs, NodeAddOffline};
+    let f = fixture("pinned-address");
+    let before = snapshot(&f.root());
+    let req = |words: &str| {
+        NodeAddOffline::from_pairs(words.split(' ').map(|w| w.split_once('=').unwrap())).unwrap()
+    };
+
+    // The same record again: unchanged, nothing replaced.
+    let r = run::node_add_offline(&f.store, &req("offline=1 name=a node=198.18.0.2")).unwrap();
+    assert_eq!((r.outcome, r.replaced), (Outcome::Unchanged, None));
+
+    // Another address: refused, naming the held one and replace=1.
+    let e = expect_err(
+        run::node_add_offline(&f.store, &req("offline=1 name=a node=198.18.0.9")),
+        ErrorKind::Conflict,
+        "another address for a",
+    );
+    assert_mentions(&e, "198.18.0.2", "pinned address");
+    assert_mentions(&e, "198.18.0.9", "new address");
+    assert_mentions(&e, "replace=1", "the way out");
+    assert_same(&before, &f.root(), "refused re-add");
+
+    // replace=1: replaced, and the report says what it held.
+    let r = run::node_add_offline(&f.store, &req("offline=1 name=a node=198.18.0.9 replace=1"))
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Updated);
+    let replaced = r.replaced.clone().expect("a report of what was replaced");
+    assert_eq!(replaced.ip4, v4("198.18.0.2"));
+    assert_eq!(replaced.host_key, None);
+    let json: Value = serde_json::from_str(&vpc_core::report::to_json(&r).unwrap()).unwrap();
+    assert_eq!(json["replaced"]["ip4"], "198.18.0.2");
+    assert_eq!(
+        f.store.node(&node_name("a")).unwrap().unwrap().ip4,
+        v4("198.18.0.9")
+    );
+
+    // Port, user and command are not pins: an update, nothing replaced.
+    let r = run::node_add_offline(&f.store, &req("offline=1 name=a node=198.18.0.9 port=2200"))
+        .unwrap();
+    assert_eq!((r.outcome, r.replaced), (Outcome::Updated, None));
+}
+
+#[test]
+fn a_name_pinned_to_another_host_key_is_refused_unless_replace() {
+    let f = fixture("pinned-key");
+    let key = |c: char| format!("SHA256:{}", c.to_string().repeat(43));
+    let mut pinned = f.a.clone();
+    pinned.address = "198.18.0.2".parse().ok();
+    pinned.host_key = Some(key('A'));
+    assert_eq!(
+        ops::node_add_or_replace(&f.store, pinned.clone(), false).unwrap(),
+        (Outcome::Updated, None)
+    );
+    let before = snapshot(&f.root());
+
+    let mut other = pinned.clone();
+    other.host_key = Some(key('B'));
+    let e = expect_err(
+        ops::node_add_or_replace(&f.store, other.clone(), false),
+        ErrorKind::Conflict,
+        "another host key",
+    );
+    assert_mentions(&e, &key('A'), "the pinned key");
+    assert_mentions(&e, &key('B'), "the offered key");
+    // An offline record would drop the pin: refused too.
+    expect_err(
+        ops::node_add_offline(&f.store, f.a.clone()),
+        ErrorKind::Conflict,
+        "unpinning by an offline add",
+    );
+    assert_same(&before, &f.root(), "refused host key change");
+
+    let (outcome, replaced) = ops::node_add_or_replace(&f.store, other.clone(), true).unwrap();
+    assert_eq!(outcome, Outcome::Updated);
+    let replaced = replaced.unwrap();
+    assert_eq!(replaced.host_key, Some(key('A')));
+    assert_eq!(replaced.ip4, None, "the address did not change");
+    assert_eq!(f.store.node(&node_name("a")).unwrap(), Some(other));
+}
+
+// ---------------------------------------------------------------- links and modes
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+#[test]
+fn directories_are_0700_and_files_0600() {
+    let f = fixture("modes");
+    for dir in ["", "nodes", "vpcs"] {
+        assert_eq!(mode(&f.file(dir)), 0o700, "{dir:?}");
+    }
+    for file in ["node.json", "nodes/a.json", "vpcs/v1.json", ".lock"] {
+        assert_eq!(mode(&f.file(file)), 0o600, "{file}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_subdirectory_is_refused_naming_it() {
+    let f = fixture("link-dir");
+    let elsewhere = f.dir.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    fs::write(elsewhere.join("bait.json"), "kept\n").unwrap();
+    fs::rename(f.file("vpcs"), f.dir.path().join("vpcs-moved")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, f.file("vpcs")).unwrap();
+    let e = expect_err(f.store.vpcs(), ErrorKind::Corrupt, "vpcs() through a link");
+    assert_mentions(&e, &f.file("vpcs").display().to_string(), "the link");
+    assert_mentions(&e, "symbolic link", "what it is");
+    expect_err(
+        f.store.vpc(&vpc_name("bait")),
+        ErrorKind::Corrupt,
+        "vpc() through a link",
+    );
+    expect_err(
+        ops::vpc_init(
+            &f.store,
+            vpc_name("v2"),
+            &MemberSelection::All,
+            &options("10.200.0.0/24"),
+        ),
+        ErrorKind::Corrupt,
+        "a write through a link",
+    );
+    let left: Vec<_> = fs::read_dir(&elsewhere)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["bait.json"], "the link's target was written to");
+    assert_eq!(
+        fs::read_to_string(elsewhere.join("bait.json")).unwrap(),
+        "kept\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_state_file_is_refused_naming_it() {
+    let f = fixture("link-file");
+    let target = f.dir.path().join("target.json");
+    fs::copy(f.file("node.json"), &target).unwrap();
+    let held = fs::read(&target).unwrap();
+    fs::remove_file(f.file("node.json")).unwrap();
+    std::os::unix::fs::symlink(&target, f.file("node.json")).unwrap();
+    let e = expect_err(
+        f.store.identity(),
+        ErrorKind::Corrupt,
+        "identity() through a link",
+    );
+    assert_mentions(&e, &f.file("node.json").display().to_string(), "the link");
+    expect_err(
+        ops::node_init(&f.store, node("self", "198.18.0.7")),
+        ErrorKind::Corrupt,
+        "node_init through a link",
+    );
+    assert_eq!(
+        fs::read(&target).unwrap(),
+        held,
+        "the link's target changed"
+    );
+    assert!(
+        fs::symlink_metadata(f.file("node.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_lock_file_is_refused() {
+    let f = fixture("link-lock");
+    let target = f.dir.path().join("not-a-lock");
+    fs::write(&target, "").unwrap();
+    fs::remove_file(f.file(".lock")).unwrap();
+    std::os::unix::fs::symlink(&target, f.file(".lock")).unwrap();
+    let e = expect_err(
+        f.store.lock().map(drop),
+        ErrorKind::Corrupt,
+        "lock() through a link",
+    );
+    assert_mentions(&e, ".lock", "the link");
+    assert_eq!(
+        fs::read(&target).unwrap(),
+        b"",
+        "the link's target was written to"
+    );
+}
+
+// ---------------------------------------------------------------- lock timeout
+
+#[test]
+fn a_held_lock_is_waited_for_at_most_the_timeout_naming_the_holder() {
+    use std::sync::atomic::AtomicUsize;
+    static NOTICES: AtomicUsize = AtomicUsize::new(0);
+    let f = fixture("lock-timeout");
+    // Another "process": a second open file description holding the flock,
+    // with a pid in it.
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .open(f.file(".lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    fs::write(f.file(".lock"), "4242\n").unwrap();
+    let store = f
+        .store
+        .clone()
+        .with_lock_timeout(Duration::from_secs(1))
+        .on_lock_wait(|line| {
+            assert!(line.contains("process 4242"), "{line}");
+            NOTICES.fetch_add(1, Ordering::SeqCst);
+        });
+    let started = std::time::Instant::now();
+    let e = expect_err(
+        ops::node_add_offline(&store, record("c", "198.18.0.4")),
+        ErrorKind::Conflict,
+        "a change while another holds the lock",
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "gave up too early"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "waited far too long"
+    );
+    assert_mentions(&e, "process 4242", "the holder");
+    assert_eq!(NOTICES.load(Ordering::SeqCst), 1, "the wait is told once");
+    assert_eq!(store.node(&node_name("c")).unwrap(), None);
+
+    // Timeout 0: no wait, no notice.
+    let e = expect_err(
+        ops::node_add_offline(
+            &store.clone().with_lock_timeout(Duration::ZERO),
+            record("c", "198.18.0.4"),
+        ),
+        ErrorKind::Conflict,
+        "timeout 0",
+    );
+    assert_mentions(&e, "4242", "the holder");
+    assert_eq!(NOTICES.load(Ordering::SeqCst), 1);
+
+    // Released: the same change goes through, and the holder's pid is ours.
+    drop(lock);
+    ops::node_add_offline(&store, record("c", "198.18.0.4")).unwrap();
+    assert_eq!(
+        fs::read_to_string(f.file(".lock")).unwrap(),
+        format!("{}\n", std::process::id())
+    );
+}
+
+#[test]
+fn lock_timeout_is_read_in_whole_seconds_up_to_an_hour() {
+    use vpc_core::request::lock_timeout;
+    assert_eq!(lock_timeout("0").unwrap(), Duration::ZERO);
+    assert_eq!(lock_timeout("3600").unwrap(), Duration::from_secs(3600));
+    for bad in ["x", "-1", "3601", "1.5", ""] {
+        let e = lock_timeout(bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Invalid);
+        assert_eq!(
+            e.message(),
+            format!("lock_timeout {bad:?} is not valid: expected a whole number from 0 to 3600")
+        );
+    }
+}
+
+#[test]
+fn by_name_takes_lock_timeout_like_the_cli() {
+    let f = fixture("by-name-timeout");
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .open(f.file(".lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let e = vpc_core::ops::run::by_name(
+        &f.store,
+        "node add",
+        [
+            ("offline", "1"),
+            ("name", "c"),
+            ("node", "198.18.0.4"),
+            ("lock_timeout", "0"),
+        ],
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{}", e.message());
+    let e = vpc_core::ops::run::by_name(&f.store, "node list", [("lock_timeout", "x")], None)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    drop(lock);
+}
+
+// ---------------------------------------------------------------- the SSH key pair
+
+#[cfg(feature = "ssh")]
+mod key_pair {
+    use super::*;
+    use vpc_core::cluster::keys;
+
+    #[test]
+    fn a_missing_public_key_is_derived_from_the_private_one() {
+        let dir = TempDir::new("keys-pub");
+        let store = Store::open(dir.path().join("state"));
+        let (outcome, pair) = keys::ensure(&store, "vpc@a").unwrap();
+        assert_eq!(outcome, Outcome::Created);
+        let private = fs::read(&pair.private).unwrap();
+        let line = pair.public_line().unwrap();
+        fs::remove_file(&pair.public).unwrap();
+        let (outcome, again) = keys::ensure(&store, "vpc@other").unwrap();
+        assert_eq!(outcome, Outcome::Updated);
+        assert_eq!(
+            fs::read(&pair.private).unwrap(),
+            private,
+            "the private key changed"
+        );
+        assert_eq!(again.public_line().unwrap(), line);
+        assert_eq!(
+            fs::read_to_string(&pair.public).unwrap(),
+            format!("{line}\n")
+        );
+        assert_eq!(mode(&pair.public), 0o600);
+        assert_eq!(mode(&dir.path().join("state/ssh")), 0o700);
+    }
+
+    #[test]
+    fn a_corrupt_private_key_is_refused_and_left_alone() {
+        let dir = TempDir::new("keys-corrupt");
+        let store = Store::open(dir.path().join("state"));
+        let (_, pair) = keys::ensure(&store, "vpc@a").unwrap();
+        fs::remove_file(&pair.public).unwrap();
+        fs::write(
+            &pair.private,
+            "-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n",
+        )
+        .unwrap();
+        let held = fs::read(&pair.private).unwrap();
+        let e = expect_err(
+            keys::ensure(&store, "vpc@a"),
+            ErrorKind::Corrupt,
+            "a corrupt key",
+        );
+        assert_mentions(&e, &pair.private.display().to_string(), "the key's file");
+        assert_eq!(
+            fs::read(&pair.private).unwrap(),
+            held,
+            "the private key was rewritten"
+        );
+        assert!(!pair.public.exists(), "a public key was written");
+    }
+
+    #[test]
+    fn concurrent_first_key_generation_makes_one_pair() {
+        const THREADS: usize = 8;
+        let dir = TempDir::new("keys-race");
+        let store = Store::open(dir.path().join("state"));
+        let results: Vec<(Outcome, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let store = store.clone();
+                    scope.spawn(move || {
+                        let (outcome, pair) = keys::ensure(&store, "vpc@a").unwrap();
+                        (outcome, pair.public_line().unwrap())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let created = results
+            .iter()
+            .filter(|(o, _)| *o == Outcome::Created)
+            .count();
+        assert_eq!(created, 1, "{results:?}");
+        let on_disk = fs::read_to_string(dir.path().join("state/ssh/id_ed25519.pub")).unwrap();
+        for (_, line) in &results {
+            assert_eq!(format!("{line}\n"), on_disk);
+        }
+    }
+}

@@ -93,6 +93,14 @@ pub(crate) fn get<'a, T>(p: *const T, name: &str) -> Result<&'a T> {
         .ok_or_else(|| Failure::new(VPC_NULL_ARGUMENT, format!("argument {name} is NULL")))
 }
 
+/// `p` as an exclusive reference.
+pub(crate) fn get_mut<'a, T>(p: *mut T, name: &str) -> Result<&'a mut T> {
+    // SAFETY: by contract a non-null `p` points at a live `T` (a handle this
+    // library made) that no other thread uses during the call.
+    unsafe { p.as_mut() }
+        .ok_or_else(|| Failure::new(VPC_NULL_ARGUMENT, format!("argument {name} is NULL")))
+}
+
 /// Checks an output pointer; writes happen only on success, with [`put`].
 pub(crate) fn out<T>(p: *mut T, name: &str) -> Result<*mut T> {
     if p.is_null() {

@@ -43,6 +43,26 @@ pub extern "C" fn vpc_store_open(
     })
 }
 
+/// Sets how long the store's changes wait for the lock another process
+/// holds on the state directory: `seconds` from 0 (do not wait) to 3600;
+/// the default is 30. A change that waited that long fails with
+/// `VPC_CONFLICT`, the message naming the holder's pid.
+///
+/// Ownership: `store` stays the caller's.
+#[unsafe(no_mangle)]
+pub extern "C" fn vpc_store_set_lock_timeout(
+    store: *mut vpc_store,
+    seconds: u32,
+    err: *mut *mut vpc_error,
+) -> vpc_status {
+    boundary::guard(err, || {
+        let store = boundary::get_mut(store, "store")?;
+        let timeout = vpc_core::request::lock_timeout(&seconds.to_string())?;
+        store.0 = store.0.clone().with_lock_timeout(timeout);
+        Ok(())
+    })
+}
+
 /// Frees a store; NULL is fine.
 ///
 /// Ownership: takes `store`.

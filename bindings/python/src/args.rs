@@ -86,10 +86,16 @@ where
     let Some(value) = value else {
         return Ok(default);
     };
+    parse_number(key, &int_text(key, value)?, range).or_raise()
+}
+
+/// An int's decimal text, for the core's number readers; a bool or any
+/// other type is refused naming `key`.
+pub(crate) fn int_text(key: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
         return Err(not_a_number(key, value)?).or_raise();
     }
-    parse_number(key, &value.str()?.to_string(), range).or_raise()
+    Ok(value.str()?.to_string())
 }
 
 /// `mode=init`'s options from keyword arguments, read by the core as

@@ -27,14 +27,29 @@ pub(crate) struct Store(store::Store);
 #[pymethods]
 impl Store {
     /// The store at `path`; by default `$VPC_STATE_DIR`, else the
-    /// system's (`/var/lib/vpc`, `/var/db/vpc` on FreeBSD).
+    /// system's (`/var/lib/vpc`, `/var/db/vpc` on FreeBSD). A change waits
+    /// at most `lock_timeout` seconds (0 to 3600) for another process's
+    /// lock, then raises `ConflictError` naming the holder.
     #[new]
-    #[pyo3(signature = (path=None))]
-    fn new(path: Option<PathBuf>) -> PyResult<Self> {
-        Ok(Store(match path {
+    #[pyo3(signature = (path=None, *, lock_timeout=None), text_signature = "(path=None, *, lock_timeout=30)")]
+    fn new(path: Option<PathBuf>, lock_timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let store = match path {
             Some(p) => store::Store::at(p).or_raise()?,
             None => store::Store::from_env(),
+        };
+        Ok(Store(match lock_timeout {
+            Some(v) => {
+                let text = args::int_text("lock_timeout", v)?;
+                store.with_lock_timeout(request::lock_timeout(&text).or_raise()?)
+            }
+            None => store,
         }))
+    }
+
+    /// How long a change waits for the lock, in seconds.
+    #[getter]
+    fn lock_timeout(&self) -> u64 {
+        self.0.lock_timeout().as_secs()
     }
 
     /// The directory.
@@ -62,11 +77,14 @@ impl Store {
     }
 
     /// Records a host without contacting it (`vpc node mode=add
-    /// offline=1`); returns `created`, `updated` or `unchanged`.
+    /// offline=1`); returns `created`, `updated` or `unchanged`. A name
+    /// recorded with other addresses raises `ConflictError` unless
+    /// `replace`.
     #[pyo3(
-        signature = (name, ip4=None, ip6=None, *, port=None, user="root", command="vpc"),
-        text_signature = "($self, name, ip4=None, ip6=None, *, port=22, user='root', command='vpc')"
+        signature = (name, ip4=None, ip6=None, *, port=None, user="root", command="vpc", replace=false),
+        text_signature = "($self, name, ip4=None, ip6=None, *, port=22, user='root', command='vpc', replace=False)"
     )]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn add_node(
         &self,
         name: &str,
@@ -75,6 +93,7 @@ impl Store {
         port: Option<&Bound<'_, PyAny>>,
         user: &str,
         command: &str,
+        replace: bool,
     ) -> PyResult<String> {
         let record = store::NodeRecord {
             port: args::whole("port", port, 22, 1..=65535)?,
@@ -82,8 +101,9 @@ impl Store {
             command: command.to_owned(),
             ..store::NodeRecord::new(Node::new(name, ip4, ip6)?.0)
         };
-        Ok(ops::node_add_offline(&self.0, record)
+        Ok(ops::node_add_or_replace(&self.0, record, replace)
             .or_raise()?
+            .0
             .to_string())
     }
 

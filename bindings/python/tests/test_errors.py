@@ -10,6 +10,7 @@ is checked for them (and for every kind) through `_raise`.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -175,3 +176,32 @@ def test_bools_and_out_of_range_numbers_are_refused(article: vpc.Store) -> None:
 def test_an_empty_store_path_is_refused() -> None:
     with pytest.raises(vpc.InvalidError, match=r'^the state directory "" is not valid'):
         vpc.Store("")
+
+
+def test_a_pinned_name_needs_replace(article: vpc.Store, cli: Callable[[Path], Cli]) -> None:
+    got = raised(lambda: article.add_node(GOLD2[0], ip6="2001:db8::99"))
+    assert got[0] == "conflict" and "replace=1" in got[1] and GOLD2[1] in got[1]
+    words = ("node", "mode=add", "offline=1", f"name={GOLD2[0]}", "node=2001:db8::99")
+    assert cli_error(cli(article.path), *words) == got
+    assert article.add_node(GOLD2[0], ip6="2001:db8::99", replace=True) == "updated"
+    report = json.loads(
+        article.run("node add", offline="1", name=GOLD2[0], node=GOLD2[1], replace="1").to_json()
+    )
+    assert report["outcome"] == "updated" and report["replaced"] == {"ip6": "2001:db8::99"}
+
+
+def test_lock_timeout(article: vpc.Store) -> None:
+    assert article.lock_timeout == 30
+    store = vpc.Store(article.path, lock_timeout=0)
+    assert store.lock_timeout == 0
+    with (article.path / ".lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write("4242\n")
+        held.flush()
+        got = raised(lambda: store.add_node("late", ip4="198.18.0.77"))
+        assert got[0] == "conflict" and "process 4242" in got[1]
+        got = raised(lambda: article.run("node add", offline="1", name="late", node="198.18.0.77", lock_timeout="0"))
+        assert got[0] == "conflict"
+    for bad in (-1, 3601):
+        with pytest.raises(vpc.InvalidError, match=r"^lock_timeout \"-?\d+\" is not valid: expected a whole number from 0 to 3600$"):
+            vpc.Store(article.path, lock_timeout=bad)

@@ -43,6 +43,9 @@ pub fn add(store: &Store, req: &request::NodeAddOnline) -> Outcome {
             added.fingerprint
         ));
     }
+    if let Some(old) = &added.replaced {
+        text.push_str(&format!("replaced: {}\n", old.describe()));
+    }
     if added.key_installed {
         text.push_str("this host's key was installed: from now on no password is needed\n");
     }

@@ -75,7 +75,10 @@ fn no_ssh() -> Outcome {
     allow(unused_variables, reason = "only the SSH commands print progress")
 )]
 pub fn run(args: &Args, json: bool) -> Outcome {
-    let store = Store::from_env();
+    let mut store = Store::from_env().on_lock_wait(crate::output::notice);
+    if let Some(timeout) = args.lock_timeout {
+        store = store.with_lock_timeout(timeout);
+    }
     match args.mode.id {
         ModeId::NodeInit => node::init(&store, &args.request()?),
         ModeId::NodeAdd => match args.request()? {

@@ -30,12 +30,15 @@ pub fn init(store: &Store, req: &request::NodeInit) -> Outcome {
 /// `node mode=add offline=1`: a record made without contacting the node.
 pub fn add(store: &Store, req: &request::NodeAddOffline) -> Outcome {
     let r = run::node_add_offline(store, req)?;
-    let text = format!(
+    let mut text = format!(
         "node {}: {} ({})\n",
         r.node.name,
         r.outcome,
         addresses(r.node.ip4, r.node.ip6)
     );
+    if let Some(old) = &r.replaced {
+        let _ = writeln!(text, "replaced: {}", old.describe());
+    }
     Ok(Reply::new(text, &r)?)
 }
 

@@ -97,6 +97,10 @@ impl Host {
                 if p.is_dir() {
                     out.insert(p.clone(), Vec::new());
                     walk(&p, out);
+                } else if p.file_name().is_some_and(|n| n == ".lock") {
+                    // The lock file holds the pid of its last holder: which
+                    // process that was is not the state.
+                    out.insert(p.clone(), Vec::new());
                 } else {
                     out.insert(p.clone(), std::fs::read(&p).unwrap());
                 }

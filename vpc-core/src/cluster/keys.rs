@@ -1,9 +1,12 @@
 //! This host's SSH identity: an ed25519 key pair made on first need (no
 //! `ssh-keygen` needed) and kept in the state directory with mode 0600, and
 //! the SHA256 fingerprints hosts are pinned by.
+//!
+//! A private key, once made, is never replaced: a missing public half is
+//! derived from it again, and a private key that cannot be read is refused
+//! with nothing written. The pair is made under the store's lock, so two
+//! first `node mode=add` at once end with one pair.
 
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use base64ct::{Base64Unpadded, Encoding};
@@ -11,7 +14,14 @@ use ssh_key::{Algorithm, LineEnding, PrivateKey};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::Outcome;
-use crate::store::{self, Store};
+use crate::store::Store;
+
+/// The subdirectory of the state directory that holds the pair.
+const DIR: &str = "ssh";
+/// The private key's file name.
+const PRIVATE: &str = "id_ed25519";
+/// The public key's file name.
+const PUBLIC: &str = "id_ed25519.pub";
 
 /// The paths of this host's key pair.
 #[derive(Debug, Clone)]
@@ -20,66 +30,96 @@ pub struct KeyPair {
     pub private: PathBuf,
     /// The public key, one `ssh-ed25519 AAAA… comment` line.
     pub public: PathBuf,
+    /// The public key line, as read or written.
+    line: String,
 }
 
 impl KeyPair {
     /// The public key line.
     pub fn public_line(&self) -> Result<String> {
-        fs::read_to_string(&self.public)
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    format!("cannot read {}: {e}", self.public.display()),
-                )
-            })
+        Ok(self.line.clone())
     }
 }
 
-/// This host's key pair, made now if it does not exist yet.
-pub fn ensure(store: &Store, comment: &str) -> Result<(Outcome, KeyPair)> {
-    let dir = store.dir().join("ssh");
-    let pair = KeyPair {
-        private: dir.join("id_ed25519"),
-        public: dir.join("id_ed25519.pub"),
+fn encoding_error(e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot encode the key: {e}"))
+}
+
+/// The private key found in the store, checked: mode 0600 and a readable
+/// OpenSSH key. `None` when there is none.
+fn read_private(store: &Store, path: &Path) -> Result<Option<PrivateKey>> {
+    let Some((bytes, mode)) = store.read_file_in(DIR, PRIVATE)? else {
+        return Ok(None);
     };
-    if pair.private.exists() && pair.public.exists() {
-        let mode = fs::metadata(&pair.private)
-            .map(|m| m.permissions().mode() & 0o777)
-            .unwrap_or(0);
-        if mode & 0o077 != 0 {
-            return Err(Error::new(
+    if mode & 0o077 != 0 {
+        return Err(Error::new(
+            ErrorKind::Corrupt,
+            format!(
+                "{} has mode {:o}: expected 600 (a private key others can read is spent)",
+                path.display(),
+                mode & 0o777
+            ),
+        ));
+    }
+    let key = std::str::from_utf8(&bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|text| PrivateKey::from_openssh(text).map_err(|e| e.to_string()))
+        .map_err(|why| {
+            Error::new(
                 ErrorKind::Corrupt,
                 format!(
-                    "{} has mode {mode:o}: expected 600 (a private key others can read is spent)",
-                    pair.private.display()
+                    "{} is not a valid OpenSSH private key ({why}): expected the key vpc made; \
+                     it is left as it is (move it away to have a new pair made)",
+                    path.display()
                 ),
-            ));
-        }
-        return Ok((Outcome::Unchanged, pair));
-    }
-    let _locked = store.lock()?;
-    fs::create_dir_all(&dir)
-        .and_then(|()| fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)))
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot create {}: {e}", dir.display()),
             )
         })?;
+    Ok(Some(key))
+}
+
+/// The public key line in the store, if any.
+fn read_public(store: &Store) -> Result<Option<String>> {
+    Ok(store
+        .read_file_in(DIR, PUBLIC)?
+        .map(|(bytes, _)| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .filter(|line| !line.is_empty()))
+}
+
+/// This host's key pair, made now if it does not exist yet (outcome
+/// `created`), its public half derived again from the private key when
+/// missing (`updated`).
+pub fn ensure(store: &Store, comment: &str) -> Result<(Outcome, KeyPair)> {
+    let dir = store.dir().join(DIR);
+    let private_path = dir.join(PRIVATE);
+    let pair = |line: String| KeyPair {
+        private: private_path.clone(),
+        public: dir.join(PUBLIC),
+        line,
+    };
+    // Without the lock first: the pair exists on every call but the first.
+    if read_private(store, &private_path)?.is_some()
+        && let Some(line) = read_public(store)?
+    {
+        return Ok((Outcome::Unchanged, pair(line)));
+    }
+    let locked = store.lock()?;
+    // Again under the lock: another process may have made it meanwhile.
+    if let Some(key) = read_private(store, &private_path)? {
+        if let Some(line) = read_public(store)? {
+            return Ok((Outcome::Unchanged, pair(line)));
+        }
+        let line = key.public_key().to_openssh().map_err(encoding_error)?;
+        locked.write_file_in(DIR, PUBLIC, format!("{line}\n").as_bytes())?;
+        return Ok((Outcome::Updated, pair(line)));
+    }
     let mut key = PrivateKey::random(&mut ssh_key::rand_core::OsRng, Algorithm::Ed25519)
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot make an ed25519 key: {e}")))?;
     key.set_comment(comment);
-    let private = key
-        .to_openssh(LineEnding::LF)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode the key: {e}")))?;
-    let public = key
-        .public_key()
-        .to_openssh()
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode the key: {e}")))?;
-    store::write_file(&pair.private, &private, 0o600)?;
-    store::write_file(&pair.public, &format!("{public}\n"), 0o644)?;
-    Ok((Outcome::Created, pair))
+    let private = key.to_openssh(LineEnding::LF).map_err(encoding_error)?;
+    let line = key.public_key().to_openssh().map_err(encoding_error)?;
+    locked.write_file_in(DIR, PRIVATE, private.as_bytes())?;
+    locked.write_file_in(DIR, PUBLIC, format!("{line}\n").as_bytes())?;
+    Ok((Outcome::Created, pair(line)))
 }
 
 /// `SHA256:…` of a SHA-256 digest, as OpenSSH prints host key fingerprints.
@@ -117,6 +157,9 @@ pub fn identity_path(text: &str) -> Result<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]

@@ -46,6 +46,9 @@ pub struct AddNode {
     pub fingerprint: Option<String>,
     /// The password, when logging in with one.
     pub password: Option<String>,
+    /// `replace=1`: a record pinned to another address or host key (a
+    /// reinstalled or moved host) is replaced instead of refused.
+    pub replace: bool,
 }
 
 /// What `node mode=add` did.
@@ -61,6 +64,9 @@ pub struct Added {
     pub first_contact: bool,
     /// Whether this host's key was added to the node's authorized keys.
     pub key_installed: bool,
+    /// With `replace=1`, the old address or host key the record held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<crate::report::Replaced>,
 }
 
 /// The identity `vpc node mode=list --json` reports.
@@ -105,7 +111,10 @@ fn remote(conn: &Connection, command: &str, args: &[&str], stdin: &str) -> Resul
 /// Contacts a node, checks its host key, logs in, installs this host's
 /// key, asks the node who it is, and stores the record. A host key that
 /// differs from the pinned one (or from `fingerprint=`) is refused and
-/// nothing changes.
+/// nothing changes; so is a name already recorded with another address
+/// or host key. With `replace=1` the pin of the address is not checked
+/// (`fingerprint=` still is) and the record is replaced, the report
+/// naming what it held.
 pub fn add_node(store: &Store, req: AddNode, timeouts: &Timeouts) -> Result<Added> {
     let me = store.this_node()?;
     let (_, pair) = keys::ensure(store, &format!("vpc@{}", me.name))?;
@@ -118,7 +127,9 @@ pub fn add_node(store: &Store, req: AddNode, timeouts: &Timeouts) -> Result<Adde
         conn.verify(pinned)?;
     }
     let pinned_before = known.as_ref().and_then(|r| r.host_key.clone());
-    if let Some(pinned) = &pinned_before {
+    if let Some(pinned) = &pinned_before
+        && !req.replace
+    {
         conn.verify(pinned)?;
     }
     match (&req.identity, &req.password) {
@@ -166,13 +177,14 @@ pub fn add_node(store: &Store, req: AddNode, timeouts: &Timeouts) -> Result<Adde
             ),
         ));
     }
-    let outcome = ops::node_add_offline(store, record.clone())?;
+    let (outcome, replaced) = ops::node_add_or_replace(store, record.clone(), req.replace)?;
     Ok(Added {
         outcome,
-        record,
         fingerprint: conn.fingerprint.clone(),
-        first_contact: pinned_before.is_none(),
+        first_contact: record.host_key != pinned_before,
+        record,
         key_installed,
+        replaced,
     })
 }
 

@@ -84,8 +84,8 @@ impl Connection {
             ErrorKind::Remote,
             format!(
                 "host key of {} does not match: pinned {expected}, offered {}; \
-                 if the host was reinstalled on purpose, forget it with vpc node mode=remove \
-                 and add it again (checking the new fingerprint)",
+                 if the host was reinstalled on purpose, add it again with replace=1 \
+                 (checking the new fingerprint, e.g. with fingerprint=)",
                 self.at, self.fingerprint
             ),
         ))

@@ -30,10 +30,12 @@ pub fn node_init(store: &Store, req: &request::NodeInit) -> Result<report::NodeI
 
 /// `vpc node mode=add offline=1`.
 pub fn node_add_offline(store: &Store, req: &request::NodeAddOffline) -> Result<report::NodeAdded> {
+    let (outcome, replaced) = state::node_add_or_replace(store, req.record.clone(), req.replace)?;
     Ok(report::NodeAdded {
         version: REPORT_VERSION,
-        outcome: state::node_add_offline(store, req.record.clone())?,
+        outcome,
         node: req.record.clone(),
+        replaced,
     })
 }
 
@@ -52,6 +54,7 @@ pub fn node_add(
         identity: req.identity.clone(),
         fingerprint: req.fingerprint.clone(),
         password,
+        replace: req.replace,
     };
     Ok(report::NodeJoined {
         version: REPORT_VERSION,
@@ -464,10 +467,42 @@ pub fn destroy(
 /// `input` is the document `receive` reads. This is what the C ABI's
 /// `vpc_store_run` and Python's `Store.run` call; the SSH operations are
 /// not among them (they need a terminal for passwords and print progress).
+///
+/// Like the CLI, every operation also takes `lock_timeout=`
+/// ([`request::LOCK_TIMEOUT`]), which sets how long this call waits for the
+/// store's lock instead of the handle's setting: the same words answer
+/// alike through every door.
 pub fn by_name<'a>(
     store: &Store,
     op: &str,
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    input: Option<&str>,
+) -> Result<String> {
+    let mut pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+    let mut timeout = None;
+    if let Some(i) = pairs
+        .iter()
+        .position(|(k, _)| *k == request::LOCK_TIMEOUT_KEY)
+    {
+        let (_, v) = pairs.remove(i);
+        if pairs.iter().any(|(k, _)| *k == request::LOCK_TIMEOUT_KEY) {
+            return Err(Error::invalid(format!(
+                "key {}= is given twice: expected it once",
+                request::LOCK_TIMEOUT_KEY
+            )));
+        }
+        timeout = Some(request::lock_timeout(v)?);
+    }
+    match timeout {
+        Some(t) => run_by_name(&store.clone().with_lock_timeout(t), op, pairs, input),
+        None => run_by_name(store, op, pairs, input),
+    }
+}
+
+fn run_by_name(
+    store: &Store,
+    op: &str,
+    pairs: Vec<(&str, &str)>,
     input: Option<&str>,
 ) -> Result<String> {
     use request::FromPairs;

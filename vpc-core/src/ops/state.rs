@@ -7,6 +7,7 @@ use crate::model::members::MemberSelection;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::node::Node;
 use crate::model::spec::{Options, Spec};
+use crate::report::Replaced;
 use crate::store::Outcome;
 use crate::store::{Identity, Locked, NodeRecord, STATE_SCHEMA, Store};
 
@@ -55,8 +56,23 @@ pub fn node_init(store: &Store, node: Node) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// Records a node without contacting it.
+/// Records a node without contacting it. A record of that name pinned to
+/// another address or host key is refused ([`node_add_or_replace`] with
+/// `replace` replaces it).
 pub fn node_add_offline(store: &Store, record: NodeRecord) -> Result<Outcome> {
+    node_add_or_replace(store, record, false).map(|(outcome, _)| outcome)
+}
+
+/// Records a node. A record of that name whose addresses or host key
+/// differ from `record`'s is replaced only when `replace` (`replace=1`),
+/// and then what it held is returned; otherwise it is a
+/// [`ErrorKind::Conflict`] naming both. Other changes (port, user,
+/// command) are updates.
+pub fn node_add_or_replace(
+    store: &Store,
+    record: NodeRecord,
+    replace: bool,
+) -> Result<(Outcome, Option<Replaced>)> {
     record.check()?;
     let locked = store.lock()?;
     if store.identity()?.is_some_and(|id| id.name == record.name) {
@@ -68,13 +84,28 @@ pub fn node_add_offline(store: &Store, record: NodeRecord) -> Result<Outcome> {
             ),
         ));
     }
-    let outcome = match store.node(&record.name)? {
-        Some(old) if old == record => return Ok(Outcome::Unchanged),
-        Some(_) => Outcome::Updated,
-        None => Outcome::Created,
+    let (outcome, replaced) = match store.node(&record.name)? {
+        Some(old) if old == record => return Ok((Outcome::Unchanged, None)),
+        Some(old) => match Replaced::between(&old, &record) {
+            Some(r) if !replace => {
+                let new = Replaced::between(&record, &old)
+                    .map_or_else(|| "no address or host key".to_owned(), |n| n.describe());
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "node {} is already recorded with {}, not {new}: expected the same                          host; replace=1 replaces the record (or forget it with                          vpc node mode=remove node={})",
+                        record.name,
+                        r.describe(),
+                        record.name
+                    ),
+                ));
+            }
+            r => (Outcome::Updated, r),
+        },
+        None => (Outcome::Created, None),
     };
     locked.write_node(&record)?;
-    Ok(outcome)
+    Ok((outcome, replaced))
 }
 
 /// Forgets node `name`.

@@ -36,18 +36,24 @@ pub fn attach(desired: &Desired, observed: &Observed, iface: &str) -> Result<Pla
             format!("interface {iface:?} does not exist on this node"),
         )
     })?;
+    // A well-formed name of the wrong sort of interface: a refusal by the
+    // host's state (exit 1), not a malformed value.
     if port.kind == IfaceKind::Bridge || desired.owns_tunnel(port) || port.name == b.name {
-        return Err(Error::invalid(format!(
-            "iface {iface} is not a guest port: expected an epair, tap or veth end"
-        )));
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!("iface {iface} is not a guest port: expected an epair, tap or veth end"),
+        ));
     }
     // Linux refuses to make a loopback a bridge port, but only after its
     // MTU was set: refused here, nothing changes.
     if port.kind == IfaceKind::Other("loopback".to_owned()) {
-        return Err(Error::invalid(format!(
-            "iface {iface} is a loopback interface, not a guest port: \
-             expected an epair, tap or veth end"
-        )));
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "iface {iface} is a loopback interface, not a guest port: \
+                 expected an epair, tap or veth end"
+            ),
+        ));
     }
     // A port's addresses stop working in a bridge: one of this host's (the
     // underlay's above all) would take the host's own traffic into the VPC.

@@ -539,9 +539,17 @@ class Store:
     """A state directory: this host's identity, the hosts it knows and the
     VPCs it holds. Nothing is created until the first change."""
 
-    def __new__(cls, path: str | os.PathLike[str] | None = None) -> Store:
+    def __new__(
+        cls, path: str | os.PathLike[str] | None = None, *, lock_timeout: int = 30
+    ) -> Store:
         """The store at ``path``; by default ``$VPC_STATE_DIR``, else the
-        system's (``/var/lib/vpc``, ``/var/db/vpc`` on FreeBSD)."""
+        system's (``/var/lib/vpc``, ``/var/db/vpc`` on FreeBSD). A change waits
+        at most ``lock_timeout`` seconds (0 to 3600) for another process's
+        lock, then raises ``ConflictError`` naming the holder."""
+
+    @property
+    def lock_timeout(self) -> int:
+        """How long a change waits for the lock, in seconds."""
 
     @property
     def path(self) -> pathlib.Path:
@@ -563,9 +571,12 @@ class Store:
         port: int = 22,
         user: str = "root",
         command: str = "vpc",
+        replace: bool = False,
     ) -> str:
         """Records a host without contacting it (``vpc node mode=add
-        offline=1``); returns ``created``, ``updated`` or ``unchanged``."""
+        offline=1``); returns ``created``, ``updated`` or ``unchanged``. A name
+        recorded with other addresses raises ``ConflictError`` unless
+        ``replace``."""
 
     def remove_node(self, name: str) -> str:
         """Forgets a host; returns ``removed``."""
