@@ -8,8 +8,8 @@
 )]
 
 use vpc_core::ErrorKind;
-use vpc_core::backend::Backend;
 use vpc_core::backend::memory::MemoryKernel;
+use vpc_core::backend::{Backend, Probe};
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
 use vpc_core::model::platform::Platform;
@@ -326,17 +326,34 @@ fn memory_kernel_probes_answer_only_set_far_ends_over_a_running_link() {
     let far: Vec<IpAddr> = d.tunnels.iter().map(|t| t.peer_addr.addr).collect();
     let mine: IpAddr = d.tunnels[0].link_addr.addr;
     let stranger: IpAddr = [10, 200, 0, 2].into();
+    let over = |iface: &str, to: IpAddr| Probe {
+        iface: iface.to_owned(),
+        from: mine,
+        to,
+    };
+    let tunnels: Vec<Probe> = d
+        .tunnels
+        .iter()
+        .map(|t| Probe {
+            iface: t.name.clone(),
+            from: t.link_addr.addr,
+            to: t.peer_addr.addr,
+        })
+        .collect();
     let ms = Duration::from_millis;
     let wait = ms(100);
     // Nothing answers until the test says so.
-    assert_eq!(k.probe(&far, wait).unwrap(), vec![None; 4]);
+    assert_eq!(k.probe(&tunnels, wait).unwrap(), vec![None; 4]);
     for (n, a) in far.iter().enumerate() {
         k.answer_from(*a, ms(n as u64 + 1));
     }
     k.answer_from(stranger, ms(1));
     k.answer_from(mine, ms(1));
-    let mut targets = far.clone();
-    targets.extend([stranger, mine]);
+    let mut targets = tunnels.clone();
+    targets.extend([
+        over(&d.tunnels[0].name, stranger),
+        over(&d.tunnels[0].name, mine),
+    ]);
     assert_eq!(
         k.probe(&targets, wait).unwrap(),
         [
@@ -357,10 +374,10 @@ fn memory_kernel_probes_answer_only_set_far_ends_over_a_running_link() {
     .unwrap();
     k.silence(far[3]);
     assert_eq!(
-        k.probe(&far, wait).unwrap(),
+        k.probe(&tunnels, wait).unwrap(),
         [Some(ms(1)), None, None, None]
     );
     // An answer slower than the wait is none.
-    assert_eq!(k.probe(&far[..1], ms(0)).unwrap(), [None]);
+    assert_eq!(k.probe(&tunnels[..1], ms(0)).unwrap(), [None]);
     assert_eq!(k.probe(&[], wait).unwrap(), []);
 }

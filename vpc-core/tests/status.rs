@@ -17,9 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use vpc_core::backend::Backend;
 use vpc_core::backend::dryrun::DryRun;
 use vpc_core::backend::memory::MemoryKernel;
+use vpc_core::backend::{Backend, Probe};
 use vpc_core::model::members::MemberSelection;
 use vpc_core::model::name::{NodeName, VpcName};
 use vpc_core::model::node::Node;
@@ -344,7 +344,25 @@ fn a_dry_run_reports_the_kernel_and_vouches_for_no_far_end() {
     let f = fixture("dryrun");
     let kernel = healthy_node(&f, Platform::Linux);
     let mut dry = DryRun::new(Platform::Linux, kernel.snapshot());
-    let targets: Vec<IpAddr> = vec![[10, 100, 0, 2].into(), "2001:db8::2".parse().unwrap()];
+    let targets: Vec<Probe> = [
+        (
+            "vxlan1",
+            IpAddr::from([10, 100, 0, 1]),
+            IpAddr::from([10, 100, 0, 2]),
+        ),
+        (
+            "vxlan2",
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        ),
+    ]
+    .into_iter()
+    .map(|(iface, from, to)| Probe {
+        iface: iface.to_owned(),
+        from,
+        to,
+    })
+    .collect();
     assert_eq!(
         dry.probe(&targets, Duration::from_millis(10)).unwrap(),
         [None, None]

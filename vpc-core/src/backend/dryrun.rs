@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Probe};
 use crate::error::Result;
 use crate::model::addr::Family;
 use crate::model::platform::Platform;
@@ -56,7 +56,7 @@ impl Backend for DryRun {
     /// No answers rather than an error: `status` against a dry run still
     /// reports every difference and every tunnel's state, and a far end it
     /// never reached is not vouched for (so never healthy by accident).
-    fn probe(&mut self, targets: &[IpAddr], _timeout: Duration) -> Result<Vec<Option<Duration>>> {
+    fn probe(&mut self, targets: &[Probe], _timeout: Duration) -> Result<Vec<Option<Duration>>> {
         Ok(vec![None; targets.len()])
     }
 }

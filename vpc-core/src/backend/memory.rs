@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::IFNAME_MAX;
 use crate::model::platform::Platform;
@@ -75,15 +75,16 @@ impl MemoryKernel {
         Ok(())
     }
 
-    /// The interface a probe to `target` leaves by: one that is up, running
-    /// and holds a link address whose subnet contains `target` (not
-    /// `target` itself).
-    fn carrier(&self, target: IpAddr) -> Option<&Iface> {
-        self.ifaces.values().find(|i| {
+    /// Whether `probe` can leave by its interface: it exists, is up and
+    /// running, and holds `probe.from` on a subnet that contains
+    /// `probe.to` (not `probe.to` itself).
+    fn carries(&self, probe: &Probe) -> bool {
+        self.ifaces.get(&probe.iface).is_some_and(|i| {
             i.up && i.running
+                && probe.from != probe.to
                 && i.addrs
                     .iter()
-                    .any(|a| a.addr != target && a.contains(target))
+                    .any(|a| a.addr == probe.from && a.contains(probe.to))
         })
     }
 
@@ -383,18 +384,18 @@ impl Backend for MemoryKernel {
 
     /// The model: a target answers, after the round-trip time the test gave
     /// [`MemoryKernel::answer_from`], when the test made it a far end that
-    /// answers and an interface of this kernel is up, running and carries a
-    /// link address on the target's subnet (the tunnel to that peer). Any
-    /// other target is silent, so a missing, down or carrier-less tunnel,
-    /// a wrong or missing link address, or a far end the test never set,
-    /// all read as no answer. Answers take no time: `timeout` is only an
-    /// upper bound, and a round-trip time above it reads as no answer.
-    fn probe(&mut self, targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>> {
+    /// answers and the probe's tunnel is up, running and carries this
+    /// end's link address on the target's subnet. Any other target is
+    /// silent, so a missing, down or carrier-less tunnel, a wrong or
+    /// missing link address, or a far end the test never set, all read as
+    /// no answer. Answers take no time: `timeout` is only an upper bound,
+    /// and a round-trip time above it reads as no answer.
+    fn probe(&mut self, targets: &[Probe], timeout: Duration) -> Result<Vec<Option<Duration>>> {
         Ok(targets
             .iter()
-            .map(|t| {
-                let rtt = *self.far_ends.get(t)?;
-                (rtt <= timeout && self.carrier(*t).is_some()).then_some(rtt)
+            .map(|p| {
+                let rtt = *self.far_ends.get(&p.to)?;
+                (rtt <= timeout && self.carries(p)).then_some(rtt)
             })
             .collect())
     }

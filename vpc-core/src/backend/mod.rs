@@ -16,6 +16,18 @@ use crate::error::Result;
 use crate::model::platform::Platform;
 use crate::plan::{Change, Observed};
 
+/// One tunnel to probe: the far end's link address, reached over the
+/// tunnel interface from this end's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// The tunnel interface.
+    pub iface: String,
+    /// This end's link address.
+    pub from: IpAddr,
+    /// The far end's link address.
+    pub to: IpAddr,
+}
+
 /// A kernel the planner can read and change.
 pub trait Backend {
     /// Whose rules this kernel follows.
@@ -28,12 +40,12 @@ pub trait Backend {
     /// error names that change (and so how far it got).
     fn apply(&mut self, changes: &[Change]) -> Result<()>;
 
-    /// Asks every target for an answer at once and waits at most `timeout`:
-    /// one round-trip time per target, in order, `None` where no answer
-    /// came. An error means the probes could not be sent at all (the real
-    /// kernels need a raw ICMP socket, so root), not that a target is
-    /// silent.
-    fn probe(&mut self, targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>>;
+    /// Asks every target for an answer at once and waits at most `timeout`
+    /// in all: one round-trip time per target, in order, `None` where no
+    /// answer came. An error means the probes could not be sent at all
+    /// (the real kernels need a raw ICMP or packet socket, so root), not
+    /// that a target is silent.
+    fn probe(&mut self, targets: &[Probe], timeout: Duration) -> Result<Vec<Option<Duration>>>;
 
     /// Whether bridge members may carry addresses (FreeBSD 15 refuses them
     /// unless `net.link.bridge.member_ifaddrs=1`).

@@ -1,6 +1,8 @@
-//! Reachability probes for the real kernels' [`Backend::probe`]: one ICMP
-//! echo to each target, all sent at once on one raw socket per family,
-//! answers collected until a deadline. No `ping` processes.
+//! Reachability probes through the kernel's stack, for FreeBSD's
+//! [`Backend::probe`] (Linux probes over each tunnel instead:
+//! `backend/linux/packet.rs`): one ICMP echo to each target, all sent at
+//! once on one raw socket per family, answers collected until a deadline.
+//! No `ping` processes.
 //!
 //! [`Backend::probe`]: crate::backend::Backend::probe
 

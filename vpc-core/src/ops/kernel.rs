@@ -270,7 +270,7 @@ pub fn detach(
 
 /// Compares this node's interfaces of `vpc` with the spec and probes the
 /// far end of every tunnel through `backend` (all at once, answers awaited
-/// for `timeout`; the real kernels send one ICMP echo each).
+/// for `timeout`: over each tunnel, from this end's link address).
 pub fn status(
     store: &Store,
     vpc: &VpcName,
@@ -283,7 +283,15 @@ pub fn status(
     if !health.probed {
         return Ok(health);
     }
-    let targets: Vec<std::net::IpAddr> = health.tunnels.iter().map(|t| t.peer_addr).collect();
+    let targets: Vec<crate::backend::Probe> = desired
+        .tunnels
+        .iter()
+        .map(|t| crate::backend::Probe {
+            iface: t.name.clone(),
+            from: t.link_addr.addr,
+            to: t.peer_addr.addr,
+        })
+        .collect();
     let rtts = backend.probe(&targets, timeout)?;
     for (t, rtt) in health.tunnels.iter_mut().zip(rtts) {
         // Microseconds are all a probe can tell.

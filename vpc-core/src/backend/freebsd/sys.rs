@@ -19,7 +19,7 @@ use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrStorage, socke
 
 use super::abi;
 use super::codec::{self, IfName, Merge, ReadBack, Request, Socket, Target};
-use crate::backend::Backend;
+use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::{IfAddr, Mac};
 use crate::model::platform::Platform;
@@ -302,8 +302,11 @@ impl Backend for FreeBsdKernel {
         self.member_addrs
     }
 
-    fn probe(&mut self, targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>> {
-        crate::backend::probe::ping_all(targets, timeout)
+    /// ICMP echoes through the stack: FreeBSD up to 14 hands a bridge
+    /// member's frames to the member itself, so its own ARP resolves.
+    fn probe(&mut self, targets: &[Probe], timeout: Duration) -> Result<Vec<Option<Duration>>> {
+        let to: Vec<IpAddr> = targets.iter().map(|p| p.to).collect();
+        crate::backend::probe::ping_all(&to, timeout)
     }
 
     fn observe(&mut self) -> Result<Observed> {

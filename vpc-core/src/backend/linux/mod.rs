@@ -7,25 +7,31 @@
 //! in it, which is then learned with one more link dump. A bring-up is
 //! therefore a handful of round trips whatever the number of peers.
 //!
+//! `probe` talks to each tunnel's far end over a packet socket on the
+//! tunnel (`packet`), learning the far end's MAC rather than assuming it:
+//! the frames are [`wire`]'s, the exchange [`exchange`]'s, both pure.
+//!
 //! On failure, the first refused change is reported and nothing after its
 //! batch is sent. Every change is a step towards the plan, computed afresh
 //! from what the kernel holds, so the next `apply` converges from wherever
 //! this one stopped: nothing is undone.
 
 pub mod codec;
+pub mod exchange;
+mod packet;
 mod sys;
+pub mod wire;
 
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use self::codec::{Indexes, NeedsIndex, decode, encode};
 use self::sys::Netlink;
-use crate::backend::Backend;
+use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::platform::Platform;
 use crate::plan::{Change, Observed};
@@ -132,8 +138,29 @@ impl Backend for LinuxKernel {
         Platform::Linux
     }
 
-    fn probe(&mut self, targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>> {
-        crate::backend::probe::ping_all(targets, timeout)
+    /// Over a packet socket on each tunnel: an ARP request or neighbour
+    /// solicitation for the far end's link address, then an echo to the
+    /// MAC it answered with (see [`wire::solicit`] for why the far end can
+    /// answer). Neither this kernel's neighbour table nor a MAC vpc chose
+    /// for the far end plays a part, so a peer vpc did not build answers
+    /// as well. A tunnel that does not exist has no answer.
+    fn probe(&mut self, targets: &[Probe], timeout: Duration) -> Result<Vec<Option<Duration>>> {
+        let ifaces = decode(&self.links()?, &[], &[])?.ifaces;
+        let tunnels: Vec<Option<packet::Tunnel>> = targets
+            .iter()
+            .map(|p| {
+                let i = ifaces.iter().find(|i| i.name == p.iface)?;
+                Some(packet::Tunnel {
+                    index: i.index,
+                    ends: wire::Ends {
+                        mac: i.mac?,
+                        from: p.from,
+                        to: p.to,
+                    },
+                })
+            })
+            .collect();
+        packet::probe(&tunnels, timeout)
     }
 
     fn observe(&mut self) -> Result<Observed> {
