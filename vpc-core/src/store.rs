@@ -1139,12 +1139,23 @@ fn atomic_write_at(dir: &OwnedFd, name: &str, path: &Path, bytes: &[u8], mode: u
         let mut f = File::from(fd);
         f.write_all(bytes).map_err(errno_of)?;
         f.sync_all().map_err(errno_of)?;
-        renameat(dir, tmp.as_str(), dir, name)?;
-        nix::unistd::fsync(dir)
+        renameat(dir, tmp.as_str(), dir, name)
     })();
     written.map_err(|e| {
         let _ = unlinkat(dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         errno_error(path, "write", e)
+    })?;
+    // The new file is in place: a failure now only means a crash could
+    // still bring the old one back, and the message says so.
+    nix::unistd::fsync(dir).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!(
+                "{} was written and is in place, but its directory could not be synced ({e}): \
+                 after a crash the previous version could reappear",
+                path.display()
+            ),
+        )
     })
 }
 
