@@ -338,7 +338,7 @@ pub struct Left {
 /// One node's result in a multi-node command.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeResult {
-    /// The step (`sync`, `apply`, `leave`).
+    /// The step (`sync`, `apply`, `leave`; `plan` in a dry run).
     pub step: &'static str,
     /// The node.
     pub node: NodeName,
@@ -348,6 +348,9 @@ pub struct NodeResult {
     pub message: String,
     /// How long it took.
     pub seconds: f64,
+    /// In a dry run, the node's plan: its own `Changes` report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<serde_json::Value>,
 }
 
 /// `sync`, `deploy`, `destroy`: every member's result.

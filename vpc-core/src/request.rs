@@ -703,13 +703,23 @@ impl FromPairs for RemoveMember {
 
 /// `vpc mode=receive`: the keys only; the spec comes as a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Receive;
+pub struct Receive {
+    /// `dryrun=1`: check the spec as receiving it would, and answer with
+    /// the plan of applying it here; store and change nothing (what
+    /// `deploy dryrun=1` asks of each member).
+    pub dry_run: bool,
+}
 
 impl FromPairs for Receive {
     const OP: &'static str = "receive";
-    const KEYS: &'static [Key] = &[];
-    fn read(_: &Pairs<'_>) -> Result<Self> {
-        Ok(Receive)
+    const KEYS: &'static [Key] = &[opt(
+        "dryrun",
+        "1 = check the spec and print the plan of applying it here; nothing is stored or changed",
+    )];
+    fn read(p: &Pairs<'_>) -> Result<Self> {
+        Ok(Receive {
+            dry_run: p.flag("dryrun")?,
+        })
     }
 }
 
@@ -1077,13 +1087,29 @@ impl FromPairs for Sync {
 
 /// `vpc mode=deploy`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deploy(pub Cluster);
+pub struct Deploy {
+    /// The VPC and timeouts.
+    pub cluster: Cluster,
+    /// Every member's plan instead of changes.
+    pub dry_run: bool,
+}
 
 impl FromPairs for Deploy {
     const OP: &'static str = "deploy";
-    const KEYS: &'static [Key] = CLUSTER_KEYS;
+    const KEYS: &'static [Key] = &[
+        VPC_NAME,
+        opt(
+            "dryrun",
+            "1 = print every member's plan (each asked over SSH); nothing is stored or changed",
+        ),
+        CONNECT_TIMEOUT,
+        COMMAND_TIMEOUT,
+    ];
     fn read(p: &Pairs<'_>) -> Result<Self> {
-        Cluster::read_pairs(p).map(Deploy)
+        Ok(Deploy {
+            cluster: Cluster::read_pairs(p)?,
+            dry_run: p.flag("dryrun")?,
+        })
     }
 }
 

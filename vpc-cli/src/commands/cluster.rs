@@ -52,16 +52,24 @@ pub fn add(store: &Store, req: &request::NodeAddOnline) -> Outcome {
     Ok(Reply::new(text, &r)?)
 }
 
+/// A node's result on one line; a dry run's plan follows it, one command
+/// a line, indented.
 fn line(r: &NodeResult) -> String {
     let status = if r.ok { "ok" } else { "FAILED" };
-    format!(
+    let mut text = format!(
         "{:<6} {:<32} {:<6} {} ({:.2} s)",
         r.step,
         r.node.as_str(),
         status,
         r.message,
         r.seconds
-    )
+    );
+    let commands = r.plan.as_ref().and_then(|p| p["commands"].as_array());
+    for c in commands.into_iter().flatten() {
+        text.push_str("\n    ");
+        text.push_str(c.as_str().unwrap_or_default());
+    }
+    text
 }
 
 /// The reply of a multi-node command: a summary, and every result.

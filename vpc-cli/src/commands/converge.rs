@@ -12,7 +12,7 @@ use super::Outcome;
 use crate::output::Reply;
 
 /// The changes as text: the commands of a dry run, else one line each.
-fn text(r: &Changes) -> String {
+pub(super) fn text(r: &Changes) -> String {
     let mut text = String::new();
     if r.dryrun {
         if r.commands.is_empty() {
@@ -43,7 +43,7 @@ fn text(r: &Changes) -> String {
     text
 }
 
-fn reply(text: String, r: &Changes) -> Outcome {
+pub(super) fn reply(text: String, r: &Changes) -> Outcome {
     let mut reply = Reply::new(text, r)?;
     reply.warnings.clone_from(&r.warnings);
     Ok(reply)

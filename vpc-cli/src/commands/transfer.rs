@@ -25,7 +25,9 @@ pub fn export(store: &Store, req: &request::Export) -> Outcome {
     })
 }
 
-pub fn receive(store: &Store, _: &request::Receive) -> Outcome {
+/// With `dryrun=1`: the plan of applying the spec here, as `apply
+/// dryrun=1` prints it; nothing is stored.
+pub fn receive(store: &Store, req: &request::Receive) -> Outcome {
     let mut text = String::new();
     std::io::stdin()
         .take(MAX_SPEC_BYTES + 1)
@@ -40,6 +42,10 @@ pub fn receive(store: &Store, _: &request::Receive) -> Outcome {
             ErrorKind::Invalid,
             format!("spec on stdin is larger than {MAX_SPEC_BYTES} bytes: expected one VPC spec"),
         )));
+    }
+    if req.dry_run {
+        let r = run::receive_dry_run(store, &text).map_err(Failure::Document)?;
+        return super::converge::reply(super::converge::text(&r), &r);
     }
     let r = run::receive(store, &text).map_err(Failure::Document)?;
     Ok(Reply::new(

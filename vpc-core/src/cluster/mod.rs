@@ -12,7 +12,7 @@ pub mod ssh;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, PoisonError, mpsc};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -83,28 +83,33 @@ struct RemoteIdentity {
 }
 
 /// Runs `args` (fixed words) with `command` over `conn`; stdout on success,
-/// else an error carrying the remote's message.
+/// else an error naming the exit status (or signal) and the end of what
+/// the remote wrote on stderr.
 fn remote(conn: &Connection, command: &str, args: &[&str], stdin: &str) -> Result<String> {
     let line = std::iter::once(command)
         .chain(args.iter().copied())
         .collect::<Vec<_>>()
         .join(" ");
-    let (status, out, err) = conn.exec(&line, stdin.as_bytes())?;
-    if status == 0 {
-        return Ok(out);
+    let answer = conn.exec(&line, stdin.as_bytes())?;
+    if answer.status == 0 && answer.signal.is_none() {
+        return Ok(answer.stdout);
     }
-    let why = err
+    let how = match &answer.signal {
+        Some(sig) => format!("was killed by signal {sig}"),
+        None => format!("exited with status {}", answer.status),
+    };
+    let stripped: Vec<&str> = answer
+        .stderr
         .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("no message");
+        .map(|l| l.trim().trim_start_matches("vpc: "))
+        .collect();
+    let said = match ssh::last_lines(&stripped.join("\n"), 3) {
+        s if s.is_empty() => "no message on stderr".to_owned(),
+        s => s,
+    };
     Err(Error::new(
         ErrorKind::Remote,
-        format!(
-            "`{}` exited {status}: {}",
-            args.join(" "),
-            why.trim_start_matches("vpc: ")
-        ),
+        format!("`{}` {how}: {said}", args.join(" ")),
     ))
 }
 
@@ -207,6 +212,86 @@ fn first_line(text: &str) -> String {
         .to_owned()
 }
 
+/// What a step said: its message, and with a dry run the plan (the
+/// member's own `Changes` report).
+struct Said {
+    message: String,
+    plan: Option<serde_json::Value>,
+}
+
+impl From<String> for Said {
+    fn from(message: String) -> Said {
+        Said {
+            message,
+            plan: None,
+        }
+    }
+}
+
+/// Where one node's job reports its steps, each timed from the end of
+/// the one before.
+struct Steps<'a> {
+    node: &'a NodeName,
+    tx: mpsc::Sender<NodeResult>,
+    since: Instant,
+}
+
+impl Steps<'_> {
+    /// Reports `step`'s result; returns whether it succeeded.
+    fn done<S: Into<Said>>(&mut self, step: &'static str, result: Result<S>) -> bool {
+        let (ok, said) = match result {
+            Ok(s) => (true, s.into()),
+            Err(e) => (false, Said::from(e.message().to_owned())),
+        };
+        let seconds = (self.since.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+        let _ = self.tx.send(NodeResult {
+            step,
+            node: self.node.clone(),
+            ok,
+            message: said.message,
+            seconds,
+            plan: said.plan,
+        });
+        self.since = Instant::now();
+        ok
+    }
+}
+
+/// Runs `job` for every target in parallel, reporting each step's result
+/// to `on` as it arrives; returns them all, in arrival order.
+fn fan_out_steps<T, F>(
+    targets: Vec<(NodeName, T)>,
+    job: F,
+    on: &mut dyn FnMut(&NodeResult),
+) -> Vec<NodeResult>
+where
+    T: Sync,
+    F: Fn(&T, &mut Steps<'_>) + Sync,
+{
+    let (tx, rx) = mpsc::channel();
+    let mut out = Vec::with_capacity(targets.len());
+    std::thread::scope(|scope| {
+        for (node, target) in &targets {
+            let tx = tx.clone();
+            let job = &job;
+            scope.spawn(move || {
+                let mut steps = Steps {
+                    node,
+                    tx,
+                    since: Instant::now(),
+                };
+                job(target, &mut steps);
+            });
+        }
+        drop(tx);
+        for r in rx {
+            on(&r);
+            out.push(r);
+        }
+    });
+    out
+}
+
 /// Runs `step` on every target in parallel, reporting each result to `on`
 /// as it arrives; returns them all, in arrival order.
 fn fan_out<F>(
@@ -218,40 +303,17 @@ fn fan_out<F>(
 where
     F: Fn(&Target) -> Result<String> + Sync,
 {
-    let (tx, rx) = mpsc::channel();
-    let count = targets.len();
-    let mut out = Vec::with_capacity(count);
-    std::thread::scope(|scope| {
-        for (node, target) in &targets {
-            let tx = tx.clone();
-            let run = &run;
-            scope.spawn(move || {
-                let started = Instant::now();
-                let result = match target {
-                    Target::Unreachable(why) => Err(Error::new(ErrorKind::NotFound, why.clone())),
-                    t => run(t),
-                };
-                let (ok, message) = match result {
-                    Ok(m) => (true, m),
-                    Err(e) => (false, e.message().to_owned()),
-                };
-                let seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-                let _ = tx.send(NodeResult {
-                    step,
-                    node: node.clone(),
-                    ok,
-                    message,
-                    seconds,
-                });
-            });
-        }
-        drop(tx);
-        for r in rx {
-            on(&r);
-            out.push(r);
-        }
-    });
-    out
+    fan_out_steps(
+        targets,
+        |target, steps| {
+            let result = match target {
+                Target::Unreachable(why) => Err(Error::new(ErrorKind::NotFound, why.clone())),
+                t => run(t),
+            };
+            steps.done(step, result);
+        },
+        on,
+    )
 }
 
 /// How to reach `name` from here.
@@ -305,8 +367,12 @@ impl Cluster {
         })
     }
 
+    fn connect(&self, record: &NodeRecord) -> Result<Connection> {
+        connect(record, &self.key, &self.timeouts)
+    }
+
     fn run(&self, record: &NodeRecord, args: &[&str], stdin: &str) -> Result<String> {
-        let conn = connect(record, &self.key, &self.timeouts)?;
+        let conn = self.connect(record)?;
         remote(&conn, &record.command, args, stdin).map(|out| first_line(&out))
     }
 }
@@ -348,64 +414,193 @@ pub fn sync(
     ))
 }
 
-/// `sync`, then `apply` on every member that took the spec (this host
-/// included), and `leave` on departed members, all in parallel.
+/// A node's part in `deploy`.
+enum Part {
+    /// A member: it takes the spec and applies it.
+    Member(Target),
+    /// A member no more: it leaves.
+    Departed(Target),
+}
+
+/// How many of the other members took the spec, of how many that have
+/// answered: this host applies once one has taken it, and not at all
+/// when none did (it would be alone on the new spec).
+struct Taken {
+    /// (took it, answered).
+    state: Mutex<(usize, usize)>,
+    changed: Condvar,
+    of: usize,
+}
+
+impl Taken {
+    fn record(&self, ok: bool) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.1 += 1;
+        s.0 += usize::from(ok);
+        self.changed.notify_all();
+    }
+
+    /// Waits until one member took the spec (true) or all failed (false).
+    fn by_any(&self) -> bool {
+        if self.of == 0 {
+            return true;
+        }
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while s.0 == 0 && s.1 < self.of {
+            s = self.changed.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        s.0 > 0
+    }
+}
+
+/// A member's plan, from its `Changes` report as JSON.
+fn planned(out: &str) -> Result<Said> {
+    let plan: serde_json::Value = serde_json::from_str(out).map_err(|e| {
+        Error::new(
+            ErrorKind::Remote,
+            format!("the dry run answered no JSON report: {e}"),
+        )
+    })?;
+    let count = plan["changes"].as_array().map_or(0, Vec::len);
+    let message = format!(
+        "VPC {} on {}: {}",
+        plan["vpc"].as_str().unwrap_or("?"),
+        plan["node"].as_str().unwrap_or("?"),
+        match count {
+            0 => "nothing to change".to_owned(),
+            n => format!("{n} changes planned"),
+        }
+    );
+    Ok(Said {
+        message,
+        plan: Some(plan),
+    })
+}
+
+/// Every member takes the spec of `vpc` and applies it, departed members
+/// leave, all in parallel. Each other node is reached over one SSH
+/// connection, which runs `receive` and then `apply` (or `leave`). This
+/// host applies once another member took the spec (or when it is the
+/// only member), and not when every other member failed to. With
+/// `dry_run`, each member instead checks the spec as `receive` would and
+/// answers with the plan of applying it against its own kernel (`receive
+/// dryrun=1`), and departed members with their teardown's plan: nothing
+/// is stored or changed anywhere.
 pub fn deploy(
     store: &Store,
     vpc: &VpcName,
     timeouts: &Timeouts,
+    dry_run: bool,
     on: &mut dyn FnMut(&NodeResult),
 ) -> Result<Vec<NodeResult>> {
-    let mut results = sync(store, vpc, timeouts, on)?;
     let spec = store.require_vpc(vpc)?;
     let cluster = Cluster::new(store, timeouts)?;
-    let synced_badly: Vec<NodeName> = results
-        .iter()
-        .filter(|r| !r.ok)
-        .map(|r| r.node.clone())
-        .collect();
-    let apply_arg = format!("vpc_name={vpc}");
-    let mut targets = Vec::new();
+    let json = spec.to_json();
+    let arg = format!("vpc_name={vpc}");
+    let mut parts = Vec::new();
     for m in spec.members() {
         let name = &m.node.name;
-        if synced_badly.contains(name) {
-            continue;
-        }
-        targets.push((name.clone(), target(store, &cluster.me, name)?));
+        parts.push((
+            name.clone(),
+            Part::Member(target(store, &cluster.me, name)?),
+        ));
     }
-    results.extend(fan_out(
-        "apply",
-        targets,
-        |t| match t {
-            Target::Local => {
-                let mut kernel = backend::host()?;
-                let plan = ops::converge(store, vpc, kernel.as_mut(), Scope::All)?;
-                Ok(match plan.changes.len() {
-                    0 => format!("VPC {vpc} on {}: nothing to change", cluster.me),
-                    n => format!("VPC {vpc} on {}: {n} changes made", cluster.me),
-                })
+    for name in spec.departed.iter().filter(|n| **n != cluster.me) {
+        parts.push((
+            name.clone(),
+            Part::Departed(target(store, &cluster.me, name)?),
+        ));
+    }
+    let taken = Taken {
+        state: Mutex::new((0, 0)),
+        changed: Condvar::new(),
+        of: parts
+            .iter()
+            .filter(|(_, p)| matches!(p, Part::Member(t) if !matches!(t, Target::Local)))
+            .count(),
+    };
+    let unreachable = |why: &String| Err::<String, _>(Error::new(ErrorKind::NotFound, why.clone()));
+    Ok(fan_out_steps(
+        parts,
+        |part, steps| match (part, dry_run) {
+            (Part::Member(Target::Remote(r)), false) => {
+                let (conn, synced) = match cluster.connect(r) {
+                    Ok(c) => {
+                        let synced = remote(&c, &r.command, &["mode=receive"], &json);
+                        (Some(c), synced.map(|o| first_line(&o)))
+                    }
+                    Err(e) => (None, Err(e)),
+                };
+                taken.record(synced.is_ok());
+                if steps.done("sync", synced)
+                    && let Some(conn) = conn
+                {
+                    let applied = remote(&conn, &r.command, &["mode=apply", &arg], "");
+                    steps.done("apply", applied.map(|o| first_line(&o)));
+                }
             }
-            Target::Remote(r) => cluster.run(r, &["mode=apply", &apply_arg], ""),
-            Target::Unreachable(_) => Ok(String::new()),
+            (Part::Member(Target::Local), false) => {
+                let applied = if taken.by_any() {
+                    backend::host().and_then(|mut kernel| {
+                        let plan = ops::converge(store, vpc, kernel.as_mut(), Scope::All)?;
+                        Ok(match plan.changes.len() {
+                            0 => format!("VPC {vpc} on {}: nothing to change", cluster.me),
+                            n => format!("VPC {vpc} on {}: {n} changes made", cluster.me),
+                        })
+                    })
+                } else {
+                    Err(Error::new(
+                        ErrorKind::Remote,
+                        format!(
+                            "VPC {vpc} not applied on {}: no other member took the spec \
+                             (see their sync errors), and this host alone on it would reach \
+                             nobody; deploy again once they can be reached",
+                            cluster.me
+                        ),
+                    ))
+                };
+                steps.done("apply", applied);
+            }
+            (Part::Member(Target::Unreachable(why)), false) => {
+                taken.record(false);
+                steps.done("sync", unreachable(why));
+            }
+            (Part::Member(Target::Remote(r)), true) => {
+                let args = ["mode=receive", "dryrun=1", "--json"];
+                let plan = cluster
+                    .connect(r)
+                    .and_then(|c| remote(&c, &r.command, &args, &json))
+                    .and_then(|out| planned(&out));
+                steps.done("plan", plan);
+            }
+            (Part::Member(Target::Local), true) => {
+                let plan = ops::run::receive_dry_run(store, &json)
+                    .and_then(|r| crate::report::to_json(&r))
+                    .and_then(|out| planned(&out));
+                steps.done("plan", plan);
+            }
+            (Part::Member(Target::Unreachable(why)), true) => {
+                steps.done("plan", unreachable(why));
+            }
+            (Part::Departed(Target::Remote(r)), false) => {
+                steps.done("leave", cluster.run(r, &["mode=leave", &arg], ""));
+            }
+            (Part::Departed(Target::Remote(r)), true) => {
+                let args = ["mode=teardown", &arg, "dryrun=1", "--json"];
+                let plan = cluster
+                    .connect(r)
+                    .and_then(|c| remote(&c, &r.command, &args, ""))
+                    .and_then(|out| planned(&out));
+                steps.done("leave", plan);
+            }
+            (Part::Departed(Target::Unreachable(why)), _) => {
+                steps.done("leave", unreachable(why));
+            }
+            // This host is left out of the departed above.
+            (Part::Departed(Target::Local), _) => {}
         },
         on,
-    ));
-    let mut gone = Vec::new();
-    for name in &spec.departed {
-        if *name != cluster.me {
-            gone.push((name.clone(), target(store, &cluster.me, name)?));
-        }
-    }
-    results.extend(fan_out(
-        "leave",
-        gone,
-        |t| match t {
-            Target::Remote(r) => cluster.run(r, &["mode=leave", &apply_arg], ""),
-            _ => Ok(String::new()),
-        },
-        on,
-    ));
-    Ok(results)
+    ))
 }
 
 /// `leave` on every member (teardown, then the spec, guest records and

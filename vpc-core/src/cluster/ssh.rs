@@ -3,12 +3,14 @@
 //! with data on stdin, and this host's public key installed over SFTP (no
 //! remote shell command is built for it).
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::os::fd::AsFd;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use ssh2::{HashType, OpenFlags, OpenType, Session};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use ssh2::{BlockDirections, Channel, ErrorCode, HashType, OpenFlags, OpenType, Session};
 
 use crate::cluster::keys;
 use crate::error::{Error, ErrorKind, Result};
@@ -31,10 +33,115 @@ fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
+/// `d` in seconds as a timeout is written: whole when it is whole.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        d.as_secs().to_string()
+    } else {
+        format!("{:.1}", d.as_secs_f64())
+    }
+}
+
+/// libssh2's `LIBSSH2_ERROR_EAGAIN` (ssh2 does not re-export its `-sys`
+/// crate; io errors carry it as `WouldBlock`).
+const EAGAIN: i32 = -37;
+
+fn would_block(e: &ssh2::Error) -> bool {
+    e.code() == ErrorCode::Session(EAGAIN)
+}
+
+/// The most of a remote's stdout kept: its reports are far smaller.
+const MAX_STDOUT: usize = 16 << 20;
+
+/// The most of a remote's stderr kept: its end, for the message.
+const TAIL_BYTES: usize = 4096;
+
+/// Keeps the start of a stream, up to one byte past [`MAX_STDOUT`] (so
+/// that too long is told apart from exactly full).
+fn keep_head(into: &mut Vec<u8>, bytes: &[u8]) {
+    let room = (MAX_STDOUT + 1).saturating_sub(into.len());
+    into.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+/// The last [`TAIL_BYTES`] of a stream.
+#[derive(Debug, Clone, Default)]
+struct Tail(Vec<u8>);
+
+impl Tail {
+    fn push(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+        if self.0.len() > 2 * TAIL_BYTES {
+            self.0.drain(..self.0.len() - TAIL_BYTES);
+        }
+    }
+
+    fn text(&self) -> String {
+        let from = self.0.len().saturating_sub(TAIL_BYTES);
+        String::from_utf8_lossy(&self.0[from..]).into_owned()
+    }
+
+    /// The last `n` non-empty lines, joined.
+    fn lines(&self, n: usize) -> String {
+        last_lines(&self.text(), n)
+    }
+}
+
+/// The last `n` non-empty lines of `text`, oldest first, joined with
+/// " | ", each cut to its last 300 characters.
+pub fn last_lines(text: &str, n: usize) -> String {
+    let mut lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .rev()
+        .take(n)
+        .collect();
+    lines.reverse();
+    lines
+        .iter()
+        .map(|l| {
+            let chars = l.chars().count();
+            if chars > 300 {
+                let cut: String = l.chars().skip(chars - 300).collect();
+                format!("…{cut}")
+            } else {
+                (*l).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// What a remote command answered.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Its exit status (0 when it was killed by a signal).
+    pub status: i32,
+    /// The signal that killed it, if one did.
+    pub signal: Option<String>,
+    /// Its stdout.
+    pub stdout: String,
+    /// The end of its stderr (the last 4 KiB).
+    pub stderr: String,
+}
+
+/// Why a command was not seen through.
+enum Halt {
+    /// The deadline passed; what stderr had said.
+    Late(Tail),
+    /// The session failed: at what, and why.
+    Broken(&'static str, String),
+}
+
 /// An SSH session whose handshake is done.
 pub struct Connection {
     session: Session,
+    /// The session's socket: waited on while a command runs, cut when one
+    /// is given up.
+    tcp: TcpStream,
     at: String,
+    /// How long one remote command may take, all of it.
+    command_timeout: Duration,
     /// The host key's SHA256 fingerprint.
     pub fingerprint: String,
 }
@@ -55,6 +162,9 @@ impl Connection {
         let tcp = TcpStream::connect_timeout(&SocketAddr::new(addr, port), timeouts.connect)
             .map_err(|e| ssh_error(&at, "cannot connect", e))?;
         let mut session = Session::new().map_err(|e| ssh_error(&at, "cannot start SSH", e))?;
+        let kept = tcp
+            .try_clone()
+            .map_err(|e| ssh_error(&at, "cannot connect", e))?;
         session.set_tcp_stream(tcp);
         session.set_timeout(millis(timeouts.connect));
         session
@@ -67,7 +177,9 @@ impl Connection {
         session.set_timeout(millis(timeouts.command));
         Ok(Connection {
             session,
+            tcp: kept,
             at,
+            command_timeout: timeouts.command,
             fingerprint,
         })
     }
@@ -117,36 +229,178 @@ impl Connection {
     }
 
     /// Runs `command` (built by the caller from fixed words and validated
-    /// names only), feeds it `stdin`, and returns its exit status, stdout
-    /// and stderr.
-    pub fn exec(&self, command: &str, stdin: &[u8]) -> Result<(i32, String, String)> {
-        let fail = |what: &str, e: ssh2::Error| ssh_error(&self.at, what, e);
-        let mut ch = self
-            .session
-            .channel_session()
-            .map_err(|e| fail("cannot open a channel", e))?;
-        ch.exec(command)
-            .map_err(|e| fail("cannot run the command", e))?;
-        ch.write_all(stdin)
-            .map_err(|e| ssh_error(&self.at, "cannot send the input", e))?;
-        ch.send_eof()
-            .map_err(|e| fail("cannot send the input", e))?;
-        let mut out = String::new();
-        ch.read_to_string(&mut out)
-            .map_err(|e| ssh_error(&self.at, "cannot read the answer", e))?;
-        let mut err = String::new();
-        ch.stderr()
-            .read_to_string(&mut err)
-            .map_err(|e| ssh_error(&self.at, "cannot read the answer", e))?;
-        ch.wait_close()
-            .map_err(|e| fail("the command did not finish", e))?;
-        let status = ch.exit_status().map_err(|e| fail("no exit status", e))?;
-        Ok((status, out, err))
+    /// names only) and feeds it `stdin`. The whole command — input, both
+    /// output streams, the exit status — must be done within the command
+    /// timeout: a remote that hangs, or trickles output forever, is given
+    /// up at that deadline (`Remote`), and the connection is then closed,
+    /// as its state is unknown. stdout and stderr are read together, so a
+    /// remote filling the channel's window on one of them cannot stall.
+    pub fn exec(&self, command: &str, stdin: &[u8]) -> Result<Answer> {
+        let deadline = Instant::now() + self.command_timeout;
+        self.session.set_blocking(false);
+        let mut channel = None;
+        let answer = self.exec_until(command, stdin, deadline, &mut channel);
+        if answer.is_err() {
+            // Cut: the channel's and the session's teardown then fail at
+            // once instead of waiting on a remote that does not answer.
+            let _ = self.tcp.shutdown(Shutdown::Both);
+        }
+        self.session.set_blocking(true);
+        drop(channel);
+        answer.map_err(|halt| match halt {
+            Halt::Late(tail) => Error::new(
+                ErrorKind::Remote,
+                format!(
+                    "{}: `{command}` was given up after {} s (command_timeout): \
+                     it had not finished{}",
+                    self.at,
+                    seconds(self.command_timeout),
+                    match tail.lines(1).as_str() {
+                        "" => String::new(),
+                        said => format!("; it last said: {said}"),
+                    }
+                ),
+            ),
+            Halt::Broken(what, e) => ssh_error(&self.at, what, e),
+        })
+    }
+
+    fn exec_until(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        deadline: Instant,
+        channel: &mut Option<Channel>,
+    ) -> std::result::Result<Answer, Halt> {
+        let mut stdout = Vec::new();
+        let mut stderr = Tail::default();
+        let ch = channel.insert(self.again(deadline, &stderr, "cannot open a channel", || {
+            self.session.channel_session()
+        })?);
+        self.again(deadline, &stderr, "cannot run the command", || {
+            ch.exec(command)
+        })?;
+        let mut sent = 0;
+        let mut eof_sent = false;
+        let (mut out_done, mut err_done) = (false, false);
+        let mut buf = vec![0u8; 32 * 1024];
+        while !(out_done && err_done) {
+            if Instant::now() >= deadline {
+                return Err(Halt::Late(stderr));
+            }
+            let mut moved = false;
+            if sent < stdin.len() {
+                match ch.write(&stdin[sent..]) {
+                    Ok(n) => {
+                        sent += n;
+                        moved = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    // A remote that exits without reading its input: what
+                    // it said and its exit status tell why.
+                    Err(_) => sent = stdin.len(),
+                }
+            } else if !eof_sent {
+                match ch.send_eof() {
+                    Ok(()) => {
+                        eof_sent = true;
+                        moved = true;
+                    }
+                    Err(e) if would_block(&e) => {}
+                    Err(_) => eof_sent = true,
+                }
+            }
+            for (done, id) in [(&mut out_done, 0), (&mut err_done, 1)] {
+                if *done {
+                    continue;
+                }
+                match ch.stream(id).read(&mut buf) {
+                    Ok(0) => *done = true,
+                    Ok(n) => {
+                        moved = true;
+                        if id == 0 {
+                            keep_head(&mut stdout, &buf[..n]);
+                        } else {
+                            stderr.push(&buf[..n]);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => {
+                        return Err(Halt::Broken("cannot read the answer", e.to_string()));
+                    }
+                }
+            }
+            if !moved && !self.wait(deadline) {
+                return Err(Halt::Late(stderr));
+            }
+        }
+        self.again(deadline, &stderr, "the command did not finish", || {
+            ch.wait_close()
+        })?;
+        let status = ch
+            .exit_status()
+            .map_err(|e| Halt::Broken("no exit status", e.to_string()))?;
+        let signal = ch.exit_signal().ok().and_then(|s| s.exit_signal);
+        if stdout.len() > MAX_STDOUT {
+            return Err(Halt::Broken(
+                "the answer is too long",
+                format!("more than {MAX_STDOUT} bytes on stdout; expected a report"),
+            ));
+        }
+        Ok(Answer {
+            status,
+            signal,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: stderr.text(),
+        })
+    }
+
+    /// Calls `f` until it no longer asks to wait, waiting for the socket in
+    /// between, until `deadline`.
+    fn again<T>(
+        &self,
+        deadline: Instant,
+        said: &Tail,
+        what: &'static str,
+        mut f: impl FnMut() -> std::result::Result<T, ssh2::Error>,
+    ) -> std::result::Result<T, Halt> {
+        loop {
+            match f() {
+                Ok(v) => return Ok(v),
+                Err(e) if would_block(&e) => {
+                    if !self.wait(deadline) {
+                        return Err(Halt::Late(said.clone()));
+                    }
+                }
+                Err(e) => return Err(Halt::Broken(what, e.to_string())),
+            }
+        }
+    }
+
+    /// Waits until the socket is ready the way libssh2 last asked for, a
+    /// short while at most; false once `deadline` has passed.
+    fn wait(&self, deadline: Instant) -> bool {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        let events = match self.session.block_directions() {
+            BlockDirections::Outbound => PollFlags::POLLOUT,
+            BlockDirections::Both => PollFlags::POLLIN | PollFlags::POLLOUT,
+            BlockDirections::Inbound | BlockDirections::None => PollFlags::POLLIN,
+        };
+        // Short slices: a wake-up libssh2 did not ask for costs one more
+        // turn of the loop, nothing else.
+        let slice = u16::try_from(left.min(Duration::from_millis(250)).as_millis()).unwrap_or(250);
+        let mut fds = [PollFd::new(self.tcp.as_fd(), events)];
+        let _ = poll(&mut fds, PollTimeout::from(slice.max(1)));
+        true
     }
 
     /// Adds `public_line` to the user's `~/.ssh/authorized_keys` over SFTP
     /// (made with modes 0700 / 0600 if missing), unless it is there.
-    /// Returns whether it was added.
+    /// Returns whether it was added. An existing file is appended to, in
+    /// place: its lines, mode and owner stay, and no other file is made.
     pub fn install_key(&self, public_line: &str) -> Result<bool> {
         let fail = |what: &str, e: ssh2::Error| ssh_error(&self.at, what, e);
         let sftp = self
@@ -170,25 +424,26 @@ impl Connection {
         if current.lines().any(|l| key_of(l) == ours) {
             return Ok(false);
         }
+        let mut line = String::new();
         if !current.is_empty() && !current.ends_with('\n') {
-            current.push('\n');
+            line.push('\n');
         }
-        current.push_str(public_line);
-        current.push('\n');
-        let tmp = dir.join("authorized_keys.vpc-new");
+        line.push_str(public_line);
+        line.push('\n');
+        // Appending keeps the file's mode and owner (a new file and a
+        // rename would need both restored, and SFTP version 3 does not
+        // rename over an existing file); the mode is used only when the
+        // file is made.
         let mut f = sftp
             .open_mode(
-                &tmp,
-                OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE,
+                &file,
+                OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::CREATE,
                 0o600,
                 OpenType::File,
             )
             .map_err(|e| fail("cannot write ~/.ssh/authorized_keys", e))?;
-        f.write_all(current.as_bytes())
+        f.write_all(line.as_bytes())
             .map_err(|e| ssh_error(&self.at, "cannot write ~/.ssh/authorized_keys", e))?;
-        drop(f);
-        sftp.rename(&tmp, &file, None)
-            .map_err(|e| fail("cannot write ~/.ssh/authorized_keys", e))?;
         Ok(true)
     }
 }

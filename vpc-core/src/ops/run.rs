@@ -164,6 +164,20 @@ pub fn receive(store: &Store, json: &str) -> Result<report::Received> {
     })
 }
 
+/// `vpc mode=receive dryrun=1`: `json` checked as `receive` checks it,
+/// and the plan of applying it on this host (its `outcome` what receiving
+/// it would be); nothing is stored or changed.
+pub fn receive_dry_run(store: &Store, json: &str) -> Result<report::Changes> {
+    let spec = Spec::from_json(json)?;
+    let outcome = state::received(store, &spec)?;
+    let me = store.this_node()?.name;
+    let mut kernel = backend::preview(None, false);
+    let what = kernel::Preview::Converge(crate::plan::Scope::All);
+    let mut r = dry_changes(&spec, me, kernel.as_mut(), what)?;
+    r.outcome = Some(outcome);
+    Ok(r)
+}
+
 /// `vpc mode=init_rc`; the program defaults to this one.
 pub fn init_rc(store: &Store, req: &request::InitRc) -> Result<report::Boot> {
     let dir = crate::boot::dir(req.rc_dir.as_deref(), req.os);
@@ -441,8 +455,9 @@ pub fn deploy(
     req: &request::Deploy,
     on: &mut dyn FnMut(&report::NodeResult),
 ) -> Result<report::Cluster> {
-    let results = crate::cluster::deploy(store, &req.0.vpc, &req.0.timeouts, on)?;
-    Ok(cluster_report(&req.0.vpc, results))
+    let c = &req.cluster;
+    let results = crate::cluster::deploy(store, &c.vpc, &c.timeouts, req.dry_run, on)?;
+    Ok(cluster_report(&c.vpc, results))
 }
 
 /// `vpc mode=destroy`.
@@ -537,11 +552,15 @@ fn run_by_name(
         )?),
         "export" => Ok(spec(store, &request::Export::from_pairs(pairs)?.vpc)?.to_json()),
         "receive" => {
-            request::Receive::from_pairs(pairs)?;
+            let req = request::Receive::from_pairs(pairs)?;
             let text = input.ok_or_else(|| {
                 Error::invalid("receive reads a spec document: expected one as input")
             })?;
-            json(&receive(store, text)?)
+            if req.dry_run {
+                json(&receive_dry_run(store, text)?)
+            } else {
+                json(&receive(store, text)?)
+            }
         }
         "apply" => json(&converge(store, &request::Apply::from_pairs(pairs)?.0)?),
         "init_vxlan" => json(&converge(store, &request::InitVxlan::from_pairs(pairs)?.0)?),

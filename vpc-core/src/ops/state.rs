@@ -281,10 +281,20 @@ pub fn vpc_remove(
 pub fn receive(store: &Store, json: &str) -> Result<(Outcome, Spec)> {
     let spec = Spec::from_json(json)?;
     let locked = store.lock()?;
+    let outcome = received(store, &spec)?;
+    if outcome != Outcome::Unchanged {
+        locked.write_vpc(&spec)?;
+    }
+    Ok((outcome, spec))
+}
+
+/// What receiving `spec` would do here, checked as [`receive`] checks
+/// it; nothing is written.
+pub fn received(store: &Store, spec: &Spec) -> Result<Outcome> {
     let me = store.this_node()?;
     spec.member(&me.name)?;
     let outcome = match store.vpc(&spec.name)? {
-        Some(old) if old == spec => return Ok((Outcome::Unchanged, old)),
+        Some(old) if old == *spec => return Ok(Outcome::Unchanged),
         Some(old) if spec.generation <= old.generation => {
             return Err(Error::new(
                 ErrorKind::Stale,
@@ -305,8 +315,7 @@ pub fn receive(store: &Store, json: &str) -> Result<(Outcome, Spec)> {
         None => Outcome::Created,
     };
     spec.check_beside(&store.vpcs()?)?;
-    locked.write_vpc(&spec)?;
-    Ok((outcome, spec))
+    Ok(outcome)
 }
 
 /// Writes `vpc`'s boot file for `platform` into `dir`: it runs `program`
