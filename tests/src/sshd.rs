@@ -95,6 +95,39 @@ impl Sshd {
         self.dir.join("vpc")
     }
 
+    /// The test user's home (where `.ssh/authorized_keys` is).
+    pub fn home(&self) -> PathBuf {
+        self.dir.join("home")
+    }
+
+    /// How many logins the server accepted so far (its log's "Accepted"
+    /// lines: one per SSH connection).
+    pub fn accepted(&self) -> usize {
+        std::fs::read_to_string(self.dir.join("sshd.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("Accepted "))
+            .count()
+    }
+
+    /// Writes an executable `name` beside the wrapper: `node …` goes to
+    /// the real `vpc` (so `node mode=add` learns the node's identity),
+    /// anything else runs `body` (sh) instead. Returns its path, for a
+    /// node record's `command=`.
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\nif [ \"$1\" = node ]; then exec {vpc} \"$@\"; fi\n{body}\n",
+                vpc = self.command().display()
+            ),
+        )
+        .unwrap_or_else(|e| fail(format!("{e}")));
+        set_mode(&path, 0o755);
+        path
+    }
+
     /// The host key's fingerprint, `SHA256:…`, as `ssh-keygen -lf` prints it.
     pub fn fingerprint(&self) -> String {
         let out = check(
@@ -139,7 +172,7 @@ impl Sshd {
             "HostKey {key}\nPidFile {pid}\nPermitRootLogin yes\nPasswordAuthentication yes\n\
              KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\n\
              AuthorizedKeysFile .ssh/authorized_keys\nSubsystem sftp internal-sftp\n\
-             PrintMotd no\nLogLevel ERROR\n",
+             PrintMotd no\nLogLevel INFO\n",
             key = self.dir.join("host_key").display(),
             pid = self.dir.join("sshd.pid").display(),
         ));

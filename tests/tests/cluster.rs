@@ -353,3 +353,248 @@ fn netns_membership_and_a_failed_node_over_ssh() {
     let now: Vec<_> = [0, 1, 3].iter().map(|&i| indexes(lab.host(i))).collect();
     assert_eq!(settled, now);
 }
+
+/// `node mode=add` from host 0 for host `i` with `command=` (key only: the
+/// node was added once with the password).
+fn readd(lab: &Lab, s: &Sshd, i: usize, command: &std::path::Path) -> vpc_e2e::Run {
+    lab.host(0).vpc_env(
+        &format!(
+            "node mode=add node={} user={} command={}",
+            lab.host(i).ip4(),
+            s.user(),
+            command.display()
+        ),
+        &[],
+    )
+}
+
+/// The result of `step` for node `node` in a cluster report.
+fn result<'r>(report: &'r serde_json::Value, step: &str, node: &str) -> &'r serde_json::Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["step"] == step && r["node"] == node)
+        .unwrap_or_else(|| panic!("no {step} result for {node}: {report:#}"))
+}
+
+#[test]
+fn netns_remote_commands_have_a_deadline_and_their_errors_are_heard() {
+    let Some(lab) = Lab::new("deadline", 6) else {
+        return;
+    };
+    let servers: Vec<Sshd> = (1..6).map(|i| Sshd::start(lab.host(i))).collect();
+    identify(&lab, &[0, 1, 2, 3, 4, 5], Underlay::V4);
+    for (n, s) in servers.iter().enumerate() {
+        assert_eq!(add(&lab, s, n + 1, "").code, 0);
+    }
+    // h1 trickles output for longer than the deadline, h2 hangs (both
+    // bounded, so that nothing outlives the test for long), h3 writes 4 MiB
+    // to stderr (twice the channel's window) and fails, h4 exits 3; h5 is
+    // the real vpc.
+    let scripts = [
+        "i=0; while [ $i -lt 200 ]; do echo trickle $i; i=$((i+1)); sleep 0.1; done",
+        "sleep 20",
+        "head -c 4194304 /dev/zero | tr '\\0' e >&2; echo >&2; echo the end of the flood >&2; exit 1",
+        "echo 'vpc: something went wrong on purpose' >&2; exit 3",
+    ];
+    for (n, body) in scripts.iter().enumerate() {
+        let s = &servers[n];
+        let r = readd(&lab, s, n + 1, &s.script("odd", body));
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    let h0 = lab.host(0);
+    h0.ok("mode=init vpc_name=vpc1 node_member=all peer_network=10.100.0.0/24");
+    let started = std::time::Instant::now();
+    let r = h0.run("mode=sync vpc_name=vpc1 command_timeout=3 --json");
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(r.code, 1, "{r:?}");
+    let report = r.json();
+    // Cut off at the deadline, whether it talks or not.
+    for node in ["h1", "h2"] {
+        let n = result(&report, "sync", node);
+        assert_eq!(n["ok"], false, "{n}");
+        let message = n["message"].as_str().unwrap();
+        assert!(message.contains("given up after 3 s"), "{message}");
+        let seconds = n["seconds"].as_f64().unwrap();
+        assert!((2.9..8.0).contains(&seconds), "{node}: {seconds} s");
+    }
+    // The flood neither stalls nor is lost: its end is in the message.
+    let flood = result(&report, "sync", "h3");
+    let message = flood["message"].as_str().unwrap();
+    assert_eq!(flood["ok"], false);
+    assert!(
+        message.contains("exited with status 1") && message.contains("the end of the flood"),
+        "{message}"
+    );
+    assert!(
+        message.len() < 4096,
+        "a bounded tail: {} bytes",
+        message.len()
+    );
+    assert!(flood["seconds"].as_f64().unwrap() < 2.9, "{flood}");
+    let three = result(&report, "sync", "h4");
+    assert_eq!(three["ok"], false);
+    let message = three["message"].as_str().unwrap();
+    assert!(
+        message.contains("exited with status 3")
+            && message.contains("something went wrong on purpose"),
+        "{message}"
+    );
+    assert_eq!(result(&report, "sync", "h5")["ok"], true, "{report:#}");
+    assert_eq!(report["failed"], 4);
+    // In parallel: the whole took about one deadline.
+    assert!(took < 10.0, "sync took {took} s");
+
+    // Every sync failing (h5's server gone too): this host does not
+    // apply a spec no other member has.
+    drop(servers);
+    let r = h0.run("mode=deploy vpc_name=vpc1 command_timeout=2 connect_timeout=2 --json");
+    assert_eq!(r.code, 1, "{r:?}");
+    let report = r.json();
+    for node in ["h1", "h2", "h3", "h4", "h5"] {
+        assert_eq!(result(&report, "sync", node)["ok"], false, "{node}");
+    }
+    let local = result(&report, "apply", "h0");
+    assert_eq!(local["ok"], false, "{local}");
+    assert!(
+        local["message"].as_str().unwrap().contains("not applied"),
+        "{local}"
+    );
+    assert!(h0.link("vpc1").is_none());
+    assert!(vxlans(h0).is_empty());
+}
+
+#[test]
+fn netns_deploy_uses_one_connection_per_node_and_dry_runs_change_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    let Some(lab) = Lab::new("oneconn", 3) else {
+        return;
+    };
+    let servers: Vec<Sshd> = (1..3).map(|i| Sshd::start(lab.host(i))).collect();
+    identify(&lab, &[0, 1, 2], Underlay::V4);
+    let h0 = lab.host(0);
+
+    // h1 already has authorized_keys: another key and a comment, no final
+    // newline, mode 0640, group 4321.
+    let ssh_dir = servers[0].home().join(".ssh");
+    std::fs::create_dir_all(&ssh_dir).unwrap();
+    std::fs::set_permissions(
+        &ssh_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let keys = ssh_dir.join("authorized_keys");
+    let theirs = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDkqWXwT4cMOJuzcAUuzVTJvtBQuImiCtzAbn2kazEKw admin@elsewhere\n# keep me";
+    std::fs::write(&keys, theirs).unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    std::os::unix::fs::chown(&keys, Some(0), Some(4321)).unwrap();
+    for (n, s) in servers.iter().enumerate() {
+        let r = add(&lab, s, n + 1, "");
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            r.stdout.contains("this host's key was installed"),
+            "{}",
+            r.stdout
+        );
+    }
+    let ours = std::fs::read_to_string(h0.state_dir().join("ssh/id_ed25519.pub")).unwrap();
+    let now = std::fs::read_to_string(&keys).unwrap();
+    assert_eq!(
+        now,
+        format!("{theirs}\n{}\n", ours.trim_end()),
+        "lines kept, ours added"
+    );
+    let meta = std::fs::metadata(&keys).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o640);
+    assert_eq!((meta.uid(), meta.gid()), (0, 4321));
+    for s in &servers {
+        let left: Vec<_> = std::fs::read_dir(s.home().join(".ssh"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n != "authorized_keys")
+            .collect();
+        assert!(left.is_empty(), "files left: {left:?}");
+    }
+    let made = std::fs::metadata(servers[1].home().join(".ssh/authorized_keys")).unwrap();
+    assert_eq!(made.mode() & 0o777, 0o600);
+    // Adding again finds the key there and leaves the file alone.
+    assert_eq!(readd(&lab, &servers[0], 1, &servers[0].command()).code, 0);
+    assert_eq!(std::fs::read_to_string(&keys).unwrap(), now);
+
+    h0.ok("mode=init vpc_name=vpc1 node_member=all peer_network=10.100.0.0/24");
+    let logins = |servers: &[Sshd]| servers.iter().map(Sshd::accepted).collect::<Vec<_>>();
+
+    // A dry run: every member's plan, one connection each, nothing changed.
+    let before: Vec<_> = lab.hosts().iter().map(indexes).collect();
+    let seen = logins(&servers);
+    let r = h0.run("mode=deploy vpc_name=vpc1 dryrun=1");
+    assert_eq!(r.code, 0, "{r:?}");
+    for node in ["h0", "h1", "h2"] {
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("plan") && l.contains(&format!(" {node} ")))
+            .unwrap_or_else(|| panic!("no plan of {node}: {}", r.stdout));
+        assert!(
+            lines[at].contains(" ok ") && lines[at].contains("changes planned"),
+            "{}",
+            lines[at]
+        );
+        assert!(
+            lines[at + 1].starts_with("    ip "),
+            "{node}'s commands follow: {}",
+            r.stdout
+        );
+    }
+    assert!(r.stdout.contains("vxlan"), "{}", r.stdout);
+    let after: Vec<_> = lab.hosts().iter().map(indexes).collect();
+    assert_eq!(before, after, "a dry run changed an interface");
+    for i in 1..3 {
+        assert_eq!(
+            lab.host(i).ok("mode=list --json").json()["vpcs"],
+            serde_json::json!([]),
+            "a dry run stored the spec on h{i}"
+        );
+    }
+    let json = h0.ok("mode=deploy vpc_name=vpc1 dryrun=1 --json").json();
+    assert_eq!(json["failed"], 0);
+    assert!(
+        result(&json, "plan", "h1")["plan"]["commands"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    let dry: Vec<_> = logins(&servers)
+        .iter()
+        .zip(&seen)
+        .map(|(a, b)| a - b)
+        .collect();
+    assert_eq!(dry, vec![2, 2], "one connection per node per dry run");
+
+    // The deploy itself: receive and apply over one connection per node.
+    let seen = logins(&servers);
+    let r = h0.run("mode=deploy vpc_name=vpc1");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.ends_with("deploy vpc1: 5 ok, 0 failed\n"),
+        "{}",
+        r.stdout
+    );
+    let per_node: Vec<_> = logins(&servers)
+        .iter()
+        .zip(&seen)
+        .map(|(a, b)| a - b)
+        .collect();
+    assert_eq!(per_node, vec![1, 1], "connections per node in one deploy");
+    for h in lab.hosts() {
+        assert_eq!(vxlans(h).len(), 2, "{}", h.name());
+    }
+    // Converged: the dry run plans nothing anywhere.
+    let r = h0.ok("mode=deploy vpc_name=vpc1 dryrun=1");
+    assert_eq!(
+        r.stdout.matches("nothing to change").count(),
+        3,
+        "{}",
+        r.stdout
+    );
+}

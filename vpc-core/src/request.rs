@@ -1196,6 +1196,15 @@ mod tests {
     }
 
     #[test]
+    fn deploy_and_receive_take_dryrun() {
+        let d = Deploy::from_pairs([("vpc_name", "a"), ("dryrun", "1")]).unwrap();
+        assert!(d.dry_run);
+        assert!(!Deploy::from_pairs([("vpc_name", "a")]).unwrap().dry_run);
+        assert!(Receive::from_pairs([("dryrun", "1")]).unwrap().dry_run);
+        assert!(!Receive::from_pairs([]).unwrap().dry_run);
+    }
+
+    #[test]
     fn dry_run_keys_go_with_dryrun() {
         assert!(
             err::<Apply>(&[("vpc_name", "a"), ("os", "linux")]).contains("os= goes with dryrun=1")

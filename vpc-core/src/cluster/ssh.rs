@@ -447,3 +447,36 @@ impl Connection {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_keeps_the_last_bytes_and_lines() {
+        let mut t = Tail::default();
+        for _ in 0..1000 {
+            t.push(&[b'e'; 1024]);
+        }
+        t.push(b"\nsecond to last\n\nthe end\n");
+        assert_eq!(t.text().len(), TAIL_BYTES);
+        assert!(t.0.len() <= 2 * TAIL_BYTES);
+        let said = t.lines(2);
+        assert!(said.ends_with("second to last | the end"), "{said}");
+        assert_eq!(
+            t.lines(3).split(" | ").next().map(|l| l.chars().count()),
+            Some(301)
+        );
+        assert_eq!(last_lines("  \n\n", 3), "");
+    }
+
+    #[test]
+    fn the_head_of_stdout_is_kept_one_byte_past_the_limit() {
+        let mut out = Vec::new();
+        keep_head(&mut out, &vec![b'x'; MAX_STDOUT]);
+        keep_head(&mut out, b"yz");
+        assert_eq!(out.len(), MAX_STDOUT + 1);
+        assert_eq!(seconds(Duration::from_secs(3)), "3");
+        assert_eq!(seconds(Duration::from_millis(2500)), "2.5");
+    }
+}
