@@ -191,7 +191,7 @@ pub const MODES: &[Mode] = &[
         id: ModeId::Remove,
         group: Group::Vpc,
         name: "remove",
-        summary: "forget a VPC's definition and boot file on this host (interfaces are not touched)",
+        summary: "forget a VPC's definition and boot file on this host (refused while it holds interfaces or guest ports here, unless force=1)",
         keys: request::Remove::KEYS,
         spec_options: request::Remove::SPEC_OPTIONS,
         check: check::<request::Remove>,

@@ -204,6 +204,8 @@ pub struct VpcRemoved {
     pub outcome: Outcome,
     /// The VPC forgotten.
     pub vpc: VpcName,
+    /// How many interfaces were torn down first (`force=1`; otherwise 0).
+    pub removed: usize,
 }
 
 /// `vpc mode=init_peers`: the peer map.

@@ -624,11 +624,33 @@ vpc_only!(
     InitPeers,
     "init_peers"
 );
-vpc_only!(
-    /// `vpc mode=remove`: forget a VPC here.
-    Remove,
-    "remove"
-);
+/// `vpc mode=remove`: forget a VPC here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remove {
+    /// The VPC.
+    pub vpc: VpcName,
+    /// Tear down this host's interfaces of the VPC first, instead of
+    /// refusing while it holds any.
+    pub force: bool,
+}
+
+impl FromPairs for Remove {
+    const OP: &'static str = "remove";
+    const KEYS: &'static [Key] = &[
+        VPC_NAME,
+        opt(
+            "force",
+            "1 = tear down this host's interfaces of the VPC first (else a VPC that holds \
+             interfaces or guest ports here is refused)",
+        ),
+    ];
+    fn read(p: &Pairs<'_>) -> Result<Self> {
+        Ok(Remove {
+            vpc: vpc_name(p)?,
+            force: p.flag("force")?,
+        })
+    }
+}
 vpc_only!(
     /// `vpc mode=export`: the spec as JSON.
     Export,

@@ -60,7 +60,11 @@ pub fn list(store: &Store, req: &request::List) -> Outcome {
 
 pub fn remove(store: &Store, req: &request::Remove) -> Outcome {
     let r = run::remove(store, req)?;
-    Ok(Reply::new(format!("VPC {}: removed\n", r.vpc), &r)?)
+    let text = match r.removed {
+        0 => format!("VPC {}: removed\n", r.vpc),
+        n => format!("VPC {}: {n} interfaces torn down, removed\n", r.vpc),
+    };
+    Ok(Reply::new(text, &r)?)
 }
 
 fn member_reply(r: &report::Vpc, what: String) -> Outcome {

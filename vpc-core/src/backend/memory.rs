@@ -1,6 +1,7 @@
 //! An in-memory kernel that enforces the rules the real ones do (name
 //! length, unique names, one VNI per local address and port, one bridge per
-//! member), with a failure that can be injected at the Nth operation.
+//! member), with a failure that can be injected at the Nth operation, or
+//! an operation that is accepted but silently not carried out.
 //!
 //! Probes are answered from a model the test sets: a far end answers when
 //! the test said it would ([`MemoryKernel::answer_from`]) and the kernel
@@ -24,6 +25,7 @@ pub struct MemoryKernel {
     next_index: u32,
     operations: u64,
     fail_at: Option<u64>,
+    ignore_at: Option<u64>,
     far_ends: BTreeMap<IpAddr, Duration>,
 }
 
@@ -36,6 +38,7 @@ impl MemoryKernel {
             next_index: 1,
             operations: 0,
             fail_at: None,
+            ignore_at: None,
             far_ends: BTreeMap::new(),
         }
     }
@@ -54,6 +57,13 @@ impl MemoryKernel {
     /// fail; `None` stops injecting.
     pub fn fail_at(&mut self, n: Option<u64>) {
         self.fail_at = n;
+    }
+
+    /// Makes operation number `n` (counted like [`MemoryKernel::fail_at`])
+    /// report success without doing anything, as a kernel that silently
+    /// ignores a request would; `None` stops ignoring.
+    pub fn ignore_at(&mut self, n: Option<u64>) {
+        self.ignore_at = n;
     }
 
     /// Makes the far end `addr` answer probes after `rtt`, while a link to
@@ -368,6 +378,8 @@ impl Backend for MemoryKernel {
                     ErrorKind::Backend,
                     format!("injected failure at operation {}", self.operations),
                 ))
+            } else if self.ignore_at == Some(self.operations) {
+                Ok(())
             } else {
                 self.one(change)
             };

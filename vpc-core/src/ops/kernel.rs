@@ -1,11 +1,11 @@
 //! Operations on this host's kernel: converge, teardown, guest ports,
-//! status, leaving a VPC. Each holds the store's lock while it changes
-//! the kernel.
+//! status, leaving and removing a VPC. Each holds the store's lock while
+//! it changes the kernel.
 
-use super::state::vpc_remove;
+use super::state::forget;
 use crate::backend::Backend;
 use crate::backend::dryrun::DryRun;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::IfAddr;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::spec::Spec;
@@ -56,24 +56,34 @@ fn local_desired(
 }
 
 /// This node's desired state in `spec`, as `backend`'s kernel can hold
-/// it, with the interfaces the store records as made for it.
+/// it, with the interfaces and guest ports the store records for it.
 fn desired_of(store: &Store, spec: &Spec, backend: &dyn Backend) -> Result<plan::Desired> {
     let me = store.this_node()?;
     let mut desired = for_backend(plan::desired(spec, &me.name, backend.platform())?, backend);
     desired.owned = store.owned(&spec.name)?.map(|o| o.ifaces);
+    desired.guests = store
+        .guests(&spec.name)?
+        .ports
+        .into_iter()
+        .map(|p| p.iface)
+        .collect();
     Ok(desired)
 }
 
-/// Carries `plan` out on `backend`, then records what vpc made for the VPC
-/// ([`plan::owned_after`]), also when a change failed midway: what was
-/// created before the failure stays this VPC's for the next apply, which
-/// takes nothing unrecorded. The apply's error comes first.
+/// Carries `plan` (planned as `what`) out on `backend`, then records what
+/// vpc made for the VPC ([`plan::owned_after`]), also when a change failed
+/// midway: what was created before the failure stays this VPC's for the
+/// next apply, which takes nothing unrecorded. The apply's error comes
+/// first. Then verifies ([`verify`]) on the same observation the record
+/// was made from: a kernel that accepted a change without carrying it out
+/// is a failure, not a silent success.
 fn apply_recorded(
     locked: &Locked<'_>,
     desired: &plan::Desired,
     before: &plan::Observed,
     plan: &Plan,
     backend: &mut dyn Backend,
+    what: Preview,
 ) -> Result<()> {
     let applied = backend.apply(&plan.changes).map(drop);
     let after = match backend.observe() {
@@ -87,10 +97,42 @@ fn apply_recorded(
         locked.write_owned(&Owned {
             schema_version: STATE_SCHEMA,
             vpc: desired.vpc.clone(),
-            ifaces,
+            ifaces: ifaces.clone(),
         })
     };
-    applied.and(recorded)
+    applied?;
+    recorded?;
+    let recorded = plan::Desired {
+        owned: Some(ifaces),
+        ..desired.clone()
+    };
+    verify(&recorded, &after, what)
+}
+
+/// Plans `what` again against `after`, the kernel observed once the
+/// changes were made (nmstate's verify): whatever is left is an error
+/// naming it. `desired` holds the record just written, so what was
+/// created counts as the VPC's.
+fn verify(desired: &plan::Desired, after: &plan::Observed, what: Preview) -> Result<()> {
+    let left = match what {
+        Preview::Converge(scope) => plan_for(desired, after, scope)?.changes,
+        Preview::Teardown(scope) => plan::teardown(desired, after, scope).changes,
+    };
+    if left.is_empty() {
+        return Ok(());
+    }
+    let said: Vec<String> = left.iter().map(ToString::to_string).collect();
+    Err(Error::new(
+        ErrorKind::Backend,
+        format!(
+            "the kernel accepted the changes for VPC {} but, observed again, still differs: \
+             {} left ({}); expected none: see vpc mode=status vpc_name={}",
+            desired.vpc,
+            left.len(),
+            said.join("; "),
+            desired.vpc
+        ),
+    ))
 }
 
 /// `desired` as `backend`'s kernel can hold it.
@@ -100,8 +142,15 @@ fn for_backend(mut desired: plan::Desired, backend: &dyn Backend) -> plan::Desir
 }
 
 /// The plan of `desired`, with a note when link addresses are left out.
+/// Where the bridge is converged, the recorded guest ports rejoin it
+/// ([`plan::reattach`]).
 fn plan_for(desired: &plan::Desired, observed: &plan::Observed, scope: Scope) -> Result<Plan> {
     let mut plan = plan::plan(desired, observed, scope)?;
+    if scope != Scope::Tunnels {
+        let guests = plan::reattach(desired, observed);
+        plan.changes.extend(guests.changes);
+        plan.warnings.extend(guests.warnings);
+    }
     if !desired.link_addrs {
         plan.warnings.push(
             "this kernel refuses addresses on bridge members (net.link.bridge.member_ifaddrs=0): \
@@ -153,11 +202,14 @@ pub fn converge_with(
     if changed {
         locked.write_vpc(&spec)?;
     }
-    apply_recorded(&locked, &desired, &observed, &plan, backend)?;
+    let what = Preview::Converge(scope);
+    apply_recorded(&locked, &desired, &observed, &plan, backend, what)?;
     Ok(plan)
 }
 
 /// Removes `scope` of `vpc`'s interfaces from this node (bridge first).
+/// The guest record stays: the next `apply` re-attaches those ports (a
+/// restart runs teardown, then apply).
 pub fn teardown(
     store: &Store,
     vpc: &VpcName,
@@ -165,10 +217,21 @@ pub fn teardown(
     scope: Scope,
 ) -> Result<Plan> {
     let locked = store.lock()?;
-    let (_, desired) = local_desired(store, vpc, backend)?;
+    teardown_locked(&locked, vpc, backend, scope)
+}
+
+/// [`teardown`] under a lock already held.
+fn teardown_locked(
+    locked: &Locked<'_>,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    scope: Scope,
+) -> Result<Plan> {
+    let (_, desired) = local_desired(locked.store(), vpc, backend)?;
     let observed = backend.observe()?;
     let plan = plan::teardown(&desired, &observed, scope);
-    apply_recorded(&locked, &desired, &observed, &plan, backend)?;
+    let what = Preview::Teardown(scope);
+    apply_recorded(locked, &desired, &observed, &plan, backend, what)?;
     Ok(plan)
 }
 
@@ -299,21 +362,104 @@ pub fn status(
     }
     Ok(health)
 }
+
 /// Takes this node out of `vpc`: tears down its interfaces, then forgets
-/// the spec, guest records and boot files. A VPC this node does not hold
-/// is already left: nothing to do.
+/// the spec, guest records and boot files, all under one hold of the lock.
+/// A VPC this node does not hold is already left: nothing to do.
 pub fn leave(
     store: &Store,
     vpc: &VpcName,
     backend: &mut dyn Backend,
     boot_dirs: &[(crate::model::platform::Platform, std::path::PathBuf)],
 ) -> Result<(Outcome, Plan)> {
+    let locked = store.lock()?;
     if store.vpc(vpc)?.is_none() {
         return Ok((Outcome::Unchanged, Plan::default()));
     }
-    let plan = teardown(store, vpc, backend, Scope::All)?;
+    let plan = teardown_locked(&locked, vpc, backend, Scope::All)?;
     // A teardown that succeeded destroyed everything recorded; removing
     // the VPC drops the record.
-    vpc_remove(store, vpc, boot_dirs)?;
+    forget(&locked, vpc, boot_dirs)?;
     Ok((Outcome::Removed, plan))
+}
+
+/// Forgets `vpc` on this host (`mode=remove`): its spec, guest records and
+/// boot files. While this host holds interfaces vpc made for it or guest
+/// ports recorded as attached to it, that is refused, naming them, unless
+/// `force`, which tears them down first (under the same lock). It lives
+/// with the kernel operations because it must look at the kernel (and
+/// with `force` change it); [`super::state::vpc_remove`] is the store-only
+/// part.
+pub fn remove(
+    store: &Store,
+    vpc: &VpcName,
+    backend: &mut dyn Backend,
+    force: bool,
+    boot_dirs: &[(crate::model::platform::Platform, std::path::PathBuf)],
+) -> Result<(Outcome, Plan)> {
+    let locked = store.lock()?;
+    let plan = if force {
+        teardown_locked(&locked, vpc, backend, Scope::All)?
+    } else {
+        let (_, desired) = local_desired(store, vpc, backend)?;
+        refuse_held(&desired, &backend.observe()?)?;
+        Plan::default()
+    };
+    forget(&locked, vpc, boot_dirs)?;
+    Ok((Outcome::Removed, plan))
+}
+
+/// The refusal to forget a VPC whose interfaces (those teardown would
+/// destroy: what vpc made for it) or recorded guest ports (those that
+/// exist) are on this host.
+fn refuse_held(desired: &plan::Desired, observed: &plan::Observed) -> Result<()> {
+    let teardown = plan::teardown(desired, observed, Scope::All);
+    let ifaces: Vec<&str> = teardown
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            plan::Change::Destroy { name } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let guests: Vec<&str> = desired
+        .guests
+        .iter()
+        .filter(|g| observed.get(g).is_some())
+        .map(String::as_str)
+        .collect();
+    if ifaces.is_empty() && guests.is_empty() {
+        return Ok(());
+    }
+    let vpc = &desired.vpc;
+    let mut held = Vec::new();
+    let mut first = Vec::new();
+    if !ifaces.is_empty() {
+        held.push(format!(
+            "interfaces {} (made by vpc for it)",
+            ifaces.join(", ")
+        ));
+        first.push(format!("vpc mode=teardown vpc_name={vpc}"));
+    }
+    if !guests.is_empty() {
+        held.push(format!(
+            "guest ports {} (recorded in guests/{vpc}.json)",
+            guests.join(", ")
+        ));
+        first.extend(
+            guests
+                .iter()
+                .map(|g| format!("vpc mode=detach vpc_name={vpc} iface={g}")),
+        );
+    }
+    Err(Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "VPC {vpc} is in use on this host: it holds {}; removing it would leave them \
+             behind, so nothing was changed: run {} first, or remove with force=1, which tears \
+             them down",
+            held.join(" and "),
+            first.join(", ")
+        ),
+    ))
 }

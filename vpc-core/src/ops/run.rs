@@ -122,12 +122,27 @@ pub fn list(store: &Store) -> Result<report::VpcList> {
     })
 }
 
-/// `vpc mode=remove`.
+/// `vpc mode=remove`: refused while this host holds the VPC's interfaces
+/// or guest ports, unless `force=1`.
 pub fn remove(store: &Store, req: &request::Remove) -> Result<report::VpcRemoved> {
+    // A VPC not held is refused before any kernel is opened.
+    store.require_vpc(&req.vpc)?;
+    remove_on(store, req, backend::host()?.as_mut())
+}
+
+/// [`remove`] on `kernel`.
+pub fn remove_on(
+    store: &Store,
+    req: &request::Remove,
+    kernel: &mut dyn Backend,
+) -> Result<report::VpcRemoved> {
+    let boot = crate::boot::dirs();
+    let (outcome, plan) = kernel::remove(store, &req.vpc, kernel, req.force, &boot)?;
     Ok(report::VpcRemoved {
         version: REPORT_VERSION,
-        outcome: state::vpc_remove(store, &req.vpc, &crate::boot::dirs())?,
+        outcome,
         vpc: req.vpc.clone(),
+        removed: plan.changes.len(),
     })
 }
 

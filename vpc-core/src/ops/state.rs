@@ -254,14 +254,24 @@ pub fn set_bridge_addrs(
 }
 
 /// Forgets a VPC's spec, its guest records, and its boot files in `boot_dirs`
-/// (interfaces are not touched: `teardown` does that).
+/// (interfaces are not touched and not looked at: `mode=remove`, which
+/// refuses while this host holds any, is [`super::kernel::remove`]).
 pub fn vpc_remove(
     store: &Store,
     name: &VpcName,
     boot_dirs: &[(crate::model::platform::Platform, std::path::PathBuf)],
 ) -> Result<Outcome> {
-    let locked = store.lock()?;
-    store.require_vpc(name)?;
+    forget(&store.lock()?, name, boot_dirs)
+}
+
+/// [`vpc_remove`] under a lock already held, for the kernel operations
+/// that tear down first and must not let go of the lock in between.
+pub(super) fn forget(
+    locked: &Locked<'_>,
+    name: &VpcName,
+    boot_dirs: &[(crate::model::platform::Platform, std::path::PathBuf)],
+) -> Result<Outcome> {
+    locked.store().require_vpc(name)?;
     for (platform, dir) in boot_dirs {
         crate::store::remove_file(&dir.join(crate::boot::file_name(*platform, name)))?;
     }

@@ -1,7 +1,7 @@
 //! Guest ports: joining a guest's port to the VPC bridge and taking it out.
 
 use super::diff::{Change, Plan};
-use super::state::{Desired, IfaceKind, Observed};
+use super::state::{Desired, Iface, IfaceKind, Observed};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The changes that attach guest port `iface` to the VPC bridge: its MTU
@@ -36,9 +36,21 @@ pub fn attach(desired: &Desired, observed: &Observed, iface: &str) -> Result<Pla
             format!("interface {iface:?} does not exist on this node"),
         )
     })?;
+    Ok(Plan {
+        changes: port_changes(desired, port)?,
+        warnings: Vec::new(),
+    })
+}
+
+/// The changes that make `port` a guest port of the VPC bridge (which
+/// exists or is about to): MTU, join, up. Ports that are no guest's are
+/// refused, before anything changes.
+fn port_changes(desired: &Desired, port: &Iface) -> Result<Vec<Change>> {
+    let bridge = desired.bridge();
+    let iface = port.name.as_str();
     // A well-formed name of the wrong sort of interface: a refusal by the
     // host's state (exit 1), not a malformed value.
-    if port.kind == IfaceKind::Bridge || desired.owns_tunnel(port) || port.name == b.name {
+    if port.kind == IfaceKind::Bridge || desired.owns_tunnel(port) || port.name == bridge {
         return Err(Error::new(
             ErrorKind::Conflict,
             format!("iface {iface} is not a guest port: expected an epair, tap or veth end"),
@@ -106,10 +118,63 @@ pub fn attach(desired: &Desired, observed: &Observed, iface: &str) -> Result<Pla
             name: iface.to_owned(),
         });
     }
-    Ok(Plan {
-        changes,
-        warnings: Vec::new(),
-    })
+    Ok(changes)
+}
+
+/// The changes that bring the guest ports this host records for the VPC
+/// ([`Desired::guests`]) back into its bridge, which exists or is about to
+/// (after `teardown` at stop, `apply` at start re-attaches them: a restart
+/// keeps guests). Being recorded proves they are the VPC's. A recorded
+/// port that is missing (its guest is stopped or gone), or one that is no
+/// longer fit to be a guest port, is a warning naming it, not a refusal:
+/// the rest of the VPC comes up all the same.
+pub fn reattach(desired: &Desired, observed: &Observed) -> Plan {
+    let mut plan = Plan::default();
+    for iface in &desired.guests {
+        let Some(port) = observed.get(iface) else {
+            plan.warnings.push(missing_guest(desired, iface));
+            continue;
+        };
+        match port_changes(desired, port) {
+            Ok(changes) => plan.changes.extend(changes),
+            Err(e) => plan.warnings.push(refused_guest(desired, iface, &e)),
+        }
+    }
+    plan
+}
+
+/// The note that recorded guest port `iface` is not on this host.
+fn missing_guest(desired: &Desired, iface: &str) -> String {
+    format!(
+        "guest port {iface} (recorded in guests/{vpc}.json) does not exist on this host: not \
+         attached to {vpc}; it is re-attached once it exists and vpc mode=apply runs again, \
+         or vpc mode=detach vpc_name={vpc} iface={iface} forgets it",
+        vpc = desired.vpc
+    )
+}
+
+/// The note that recorded guest port `iface` cannot rejoin the bridge.
+pub(crate) fn refused_guest(desired: &Desired, iface: &str, why: &Error) -> String {
+    format!(
+        "guest port {iface} (recorded in guests/{vpc}.json) cannot rejoin bridge {vpc}: {}",
+        why.message(),
+        vpc = desired.vpc
+    )
+}
+
+/// The recorded guest ports that exist but cannot rejoin the bridge, with
+/// why: for `status`, each is a difference.
+pub(crate) fn unfit_guests(desired: &Desired, observed: &Observed) -> Vec<String> {
+    desired
+        .guests
+        .iter()
+        .filter_map(|g| {
+            let port = observed.get(g)?;
+            port_changes(desired, port)
+                .err()
+                .map(|e| refused_guest(desired, g, &e))
+        })
+        .collect()
 }
 
 /// The changes that put guest port `iface` back as `observed` had it

@@ -62,7 +62,11 @@ impl Health {
 /// Compares the kernel with the spec, without probing (`rtt_ms` stays
 /// `None`): the differences are the plan's changes, said as findings.
 pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
-    let plan = plan(desired, observed, Scope::All)?;
+    let mut plan = plan(desired, observed, Scope::All)?;
+    // A recorded guest port outside the bridge (after a restart, say) is a
+    // difference `apply` repairs; a missing one is its guest's business.
+    plan.changes
+        .extend(super::guest::reattach(desired, observed).changes);
     let wanted = |name: &str| desired.tunnels.iter().find(|t| t.name == name);
     let mut differences = Vec::new();
     let mut recreated: Vec<&str> = Vec::new();
@@ -124,6 +128,8 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
         }
         differences.push(d);
     }
+    // A recorded guest port that exists but cannot rejoin: `apply` warns.
+    differences.extend(super::guest::unfit_guests(desired, observed));
     // Not one of the plan's changes: the underlay is the host's, and
     // `apply` only warns of it. The tunnels over it are not healthy.
     for (carrier, addr) in underlay_carriers(desired, observed) {

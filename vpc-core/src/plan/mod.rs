@@ -9,7 +9,8 @@
 //!
 //! - [`state`]: the desired and observed state types, and [`desired`].
 //! - [`diff`]: the ordered changes between them ([`plan`], [`teardown`]).
-//! - [`guest`]: attaching and detaching guest ports.
+//! - [`guest`]: attaching and detaching guest ports, and re-attaching
+//!   the recorded ones ([`reattach`]).
 //! - [`health`](mod@health): `status`'s findings, derived from the plan.
 
 pub mod diff;
@@ -18,7 +19,7 @@ pub mod health;
 pub mod state;
 
 pub use diff::{Change, Plan, Scope, check_addresses, check_underlay, owned_after, plan, teardown};
-pub use guest::{attach, attach_undo, detach};
+pub use guest::{attach, attach_undo, detach, reattach};
 pub use health::{Health, TunnelHealth, health};
 pub use state::{
     Desired, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf, desired,

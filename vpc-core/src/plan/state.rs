@@ -78,6 +78,11 @@ pub struct Desired {
     /// [`Desired::made`].
     #[serde(skip)]
     pub owned: Option<Vec<OwnedIface>>,
+    /// The guest ports this host records as attached to the VPC (the
+    /// store's `guests/<vpc>.json`): the record proves they are the VPC's,
+    /// so `apply` brings them back into the bridge ([`super::reattach`]).
+    #[serde(skip)]
+    pub guests: Vec<String>,
 }
 
 impl Desired {
@@ -260,6 +265,7 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
         link_addrs: true,
         platform,
         owned: None,
+        guests: Vec::new(),
     })
 }
 
