@@ -11,7 +11,7 @@ use vpc_core::model::addr::IfAddr;
 use vpc_core::model::members::MemberSelection;
 use vpc_core::model::quota::Usage as CoreUsage;
 use vpc_core::ops::run;
-use vpc_core::{boot, ops, request, store};
+use vpc_core::{ops, request, store};
 
 use crate::args;
 use crate::errors::OrRaise;
@@ -163,13 +163,17 @@ impl Store {
     }
 
     /// Forgets a VPC's spec, guest records and boot files (`vpc
-    /// mode=remove`; interfaces are not touched); returns `removed`.
-    fn remove_vpc(&self, name: &str) -> PyResult<String> {
-        Ok(
-            ops::vpc_remove(&self.0, &args::vpc_name(name)?, &boot::dirs())
-                .or_raise()?
-                .to_string(),
-        )
+    /// mode=remove`): refused while this host holds its interfaces or
+    /// guest ports, unless `force`, which tears them down first. Returns
+    /// `removed`.
+    #[pyo3(signature = (name, *, force=false))]
+    fn remove_vpc(&self, py: Python<'_>, name: &str, force: bool) -> PyResult<String> {
+        let req = request::Remove {
+            vpc: args::vpc_name(name)?,
+            force,
+        };
+        let r = py.detach(|| run::remove(&self.0, &req)).or_raise()?;
+        Ok(r.outcome.as_str().to_owned())
     }
 
     /// Adds a known host to a VPC, in the first vacant slot.

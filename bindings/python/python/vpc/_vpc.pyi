@@ -598,9 +598,11 @@ class Store:
         ``vlan``, ``max_guests``, ``max_cpus``, ``max_mem``,
         ``max_disk``). Repeating the same definition changes nothing."""
 
-    def remove_vpc(self, name: str) -> str:
+    def remove_vpc(self, name: str, *, force: bool = False) -> str:
         """Forgets a VPC's spec, guest records and boot files (``vpc
-        mode=remove``; interfaces are not touched); returns ``removed``."""
+        mode=remove``): refused while this host holds its interfaces or
+        guest ports, unless ``force``, which tears them down first; returns
+        ``removed``."""
 
     def add_member(self, vpc: str, node: str) -> Spec:
         """Adds a known host to a VPC, in the first vacant slot."""
