@@ -153,8 +153,9 @@ fn article_dry_run_per_node_and_os() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
+    // No MAC is pinned: the kernel chooses the tunnel's.
     assert!(
-        cmds[0].starts_with("ip link add vxlan1 mtu 1430 address "),
+        cmds[0].starts_with("ip link add vxlan1 mtu 1430 type vxlan "),
         "{cmds:?}"
     );
     assert!(cmds[0].ends_with(
