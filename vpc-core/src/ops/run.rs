@@ -398,6 +398,7 @@ pub fn status_on(
         version: REPORT_VERSION,
         node: me,
         healthy: health.healthy(),
+        counts: report::StatusCounts::of(&health),
         health,
     })
 }
