@@ -299,13 +299,14 @@ fn netns_drift_is_reported_and_repaired() {
     );
     assert_eq!(indexes(h0), after);
 
-    // Every host's link addresses answer across every tunnel.
+    // Every host's link addresses answer across every tunnel, to status's
+    // probes: with no MAC pinned, the kernel's own ping cannot resolve the
+    // far end of an enslaved vxlan, and vpc no longer pins one.
     for h in lab.hosts() {
         let ends = far_ends(h, "vpc1");
         assert_eq!(ends.len(), 3, "{}: {ends:?}", h.name());
-        for addr in &ends {
-            assert!(h.ping(addr, 1, &[]), "{} cannot ping {addr}", h.name());
-        }
+        let r = wait_healthy(h, "vpc1", Duration::from_secs(5));
+        assert!(r.success(), "{}: {}", h.name(), r.stdout);
     }
     let ends0 = far_ends(h0, "vpc1");
     assert_eq!(ends0, ["10.100.0.2", "10.100.0.6", "10.100.0.14"]);

@@ -36,12 +36,11 @@ fn three_hosts(family: Underlay, mtu: u64) {
                 if l["ends"][me]["node"] == h.name() {
                     want.insert(l["vni"].as_u64().unwrap());
                     let far_addr = l["ends"][far]["link_addr"].as_str().unwrap();
+                    // Whether it answers is status's probe, below: the
+                    // kernel's ping cannot resolve the far end of an
+                    // enslaved vxlan without a pinned MAC.
                     let far_ip = far_addr.split('/').next().unwrap();
-                    assert!(
-                        h.ping(far_ip, 2, &[]),
-                        "{}: link address {far_ip} does not answer",
-                        h.name()
-                    );
+                    assert!(!far_ip.is_empty());
                     let mine = l["ends"][me]["link_addr"].as_str().unwrap();
                     let iface = format!("vxlan{}", l["vni"]);
                     let addrs = h.sh_ok(&["ip", "-o", "addr", "show", "dev", &iface]);
@@ -401,8 +400,9 @@ fn netns_attach_obeys_the_quota_and_detach_releases() {
 }
 
 /// An IPv6 peer network: /126 link blocks, and the far end answers over
-/// the tunnel (a permanent neighbour entry stands in for discovery, which
-/// a bridge port cannot do).
+/// the tunnel to status's probes (they solicit the far end's MAC
+/// themselves: no neighbour entry is pinned, and a bridge port cannot
+/// resolve one through the kernel).
 #[test]
 fn netns_ipv6_link_addresses_answer() {
     let Some(lab) = Lab::new("v6links", 2) else {
@@ -418,8 +418,8 @@ fn netns_ipv6_link_addresses_answer() {
         map["links"][0]["ends"][1]["link_addr"],
         "2001:db8:100::2/126"
     );
-    assert!(lab.host(0).ping("2001:db8:100::2", 2, &[]));
-    assert!(lab.host(1).ping("2001:db8:100::1", 2, &[]));
-    let r = lab.host(0).run("mode=status vpc_name=vpc1");
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    for i in [0, 1] {
+        let r = lab.host(i).run("mode=status vpc_name=vpc1");
+        assert_eq!(r.code, 0, "{}", r.stdout);
+    }
 }

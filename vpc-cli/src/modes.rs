@@ -50,6 +50,8 @@ pub enum ModeId {
     AddMember,
     /// `vpc mode=remove_member`.
     RemoveMember,
+    /// `vpc mode=set_member`.
+    SetMember,
     /// `vpc mode=export`.
     Export,
     /// `vpc mode=receive`.
@@ -216,6 +218,16 @@ pub const MODES: &[Mode] = &[
         spec_options: request::RemoveMember::SPEC_OPTIONS,
         check: check::<request::RemoveMember>,
         example: "vpc mode=remove_member vpc_name=vpc1 node=gold-hoster-03",
+    },
+    Mode {
+        id: ModeId::SetMember,
+        group: Group::Vpc,
+        name: "set_member",
+        summary: "set a member's own settings (its bridge addresses) in the spec; on the initiator only",
+        keys: request::SetMember::KEYS,
+        spec_options: request::SetMember::SPEC_OPTIONS,
+        check: check::<request::SetMember>,
+        example: "vpc mode=set_member vpc_name=vpc1 node=gold-hoster-01 bridge_ips=10.10.11.2/24",
     },
     Mode {
         id: ModeId::Export,

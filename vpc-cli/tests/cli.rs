@@ -153,8 +153,9 @@ fn article_dry_run_per_node_and_os() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
+    // No MAC is pinned: the kernel chooses the tunnel's.
     assert!(
-        cmds[0].starts_with("ip link add vxlan1 mtu 1430 address "),
+        cmds[0].starts_with("ip link add vxlan1 mtu 1430 type vxlan "),
         "{cmds:?}"
     );
     assert!(cmds[0].ends_with(
@@ -854,4 +855,58 @@ fn a_huge_value_is_cut_in_messages() {
     assert!(r.stderr.contains("bytes cut]"), "{}", r.stderr);
     assert!(r.stderr.contains("vpc_name \"xxx"), "{}", r.stderr);
     assert_eq!(h.snapshot(), before);
+}
+
+#[test]
+fn member_settings_are_set_on_the_initiator_and_refused_elsewhere() {
+    let a = small_cluster();
+    let b = Host::new("member");
+    b.ok("node mode=init name=b ip4=198.18.0.2");
+    let r = a.ok("mode=set_member vpc_name=v1 node=b bridge_ips=10.10.11.2/24");
+    assert!(
+        r.stdout
+            .starts_with("member b of VPC v1 updated\nVPC v1 generation 2:"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("next: vpc mode=sync vpc_name=v1"));
+    let r = a.ok("mode=set_member vpc_name=v1 node=b bridge_ips=10.10.11.2/24 --json");
+    assert_eq!(r.json()["outcome"], "unchanged");
+    let spec = a.ok("mode=export vpc_name=v1").stdout;
+    assert_eq!(b.run_with(&["mode=receive"], &spec).code, 0);
+    let shown = b.ok("mode=list vpc_name=v1").stdout;
+    assert!(
+        shown.contains("b ip4 198.18.0.2 ip6 - bridge_ips 10.10.11.2/24"),
+        "{shown}"
+    );
+    // The member holds a copy: every change of it is refused, naming the
+    // command to run on the initiator.
+    let before = b.snapshot();
+    for (args, instead) in [
+        (
+            "mode=set_member vpc_name=v1 node=b bridge_ips=10.10.11.3/24",
+            "vpc mode=set_member vpc_name=v1 node=b bridge_ips=10.10.11.3/24",
+        ),
+        (
+            "mode=init_bridge vpc_name=v1 bridge_ips=10.10.11.3/24",
+            "vpc mode=set_member vpc_name=v1 node=b bridge_ips=10.10.11.3/24",
+        ),
+        (
+            "mode=init_bridge vpc_name=v1 bridge_ips=0 dryrun=1",
+            "vpc mode=set_member vpc_name=v1 node=b bridge_ips=0",
+        ),
+        (
+            "mode=remove_member vpc_name=v1 node=b",
+            "vpc mode=remove_member vpc_name=v1 node=b",
+        ),
+    ] {
+        let r = b.run(args);
+        assert_eq!(r.code, 1, "{args}: {}", r.stderr);
+        let want = format!(
+            "VPC v1 is defined on a (its initiator); this host only receives it: run there \
+             `{instead}`, then `vpc mode=sync vpc_name=v1`"
+        );
+        assert!(r.stderr.contains(&want), "{args}: {}", r.stderr);
+    }
+    assert_eq!(b.snapshot(), before);
 }

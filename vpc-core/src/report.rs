@@ -302,9 +302,45 @@ pub struct Status {
     pub node: NodeName,
     /// The verdict: no difference, every tunnel up and answering.
     pub healthy: bool,
+    /// What is wrong, counted (all zero when healthy).
+    pub counts: StatusCounts,
     /// The findings.
     #[serde(flatten)]
     pub health: Health,
+}
+
+/// What makes a status unhealthy, counted for its headline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    /// Differences between the spec and the kernel (what `apply` repairs).
+    pub differences: usize,
+    /// Tunnels present as the spec says and up, but without carrier.
+    pub no_carrier: usize,
+    /// Tunnels running whose far end did not answer the probe.
+    pub silent: usize,
+}
+
+impl StatusCounts {
+    /// The counts of `health`. A tunnel missing, mismatched or down is
+    /// counted among the differences already.
+    pub fn of(health: &Health) -> StatusCounts {
+        let sound = |t: &&crate::plan::TunnelHealth| t.present && t.matching && t.up;
+        StatusCounts {
+            differences: health.differences.len(),
+            no_carrier: health
+                .tunnels
+                .iter()
+                .filter(sound)
+                .filter(|t| !t.running)
+                .count(),
+            silent: health
+                .tunnels
+                .iter()
+                .filter(sound)
+                .filter(|t| t.running && health.probed && t.rtt_ms.is_none())
+                .count(),
+        }
+    }
 }
 
 /// `vpc mode=init_rc`.

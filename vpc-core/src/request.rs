@@ -723,6 +723,33 @@ impl FromPairs for RemoveMember {
     }
 }
 
+/// `vpc mode=set_member`: a member's own settings, set on the initiator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetMember {
+    /// The VPC and the member.
+    pub member: Member,
+    /// The member's new bridge addresses (`bridge_ips=`; `0` = none).
+    pub bridge_ips: Vec<IfAddr>,
+}
+
+impl FromPairs for SetMember {
+    const OP: &'static str = "set_member";
+    const KEYS: &'static [Key] = &[
+        VPC_NAME,
+        req("node", "the member's name"),
+        req(
+            "bridge_ips",
+            "the member's addresses on the bridge, A/P[,A/P…]; 0 = none",
+        ),
+    ];
+    fn read(p: &Pairs<'_>) -> Result<Self> {
+        Ok(SetMember {
+            member: Member::read_pairs(p)?,
+            bridge_ips: bridge_ips(p.required("bridge_ips")?)?,
+        })
+    }
+}
+
 /// `vpc mode=receive`: the keys only; the spec comes as a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Receive {

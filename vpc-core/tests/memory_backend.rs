@@ -87,7 +87,6 @@ fn kernel_rules_are_enforced() {
         remote: [198, 18, 0, 2].into(),
         port: 4789,
         mtu: 1450,
-        mac: None,
         description: String::new(),
     };
     let br = |name: &str| Change::CreateBridge {
@@ -249,7 +248,6 @@ fn any_failed_teardown_step_is_recovered() {
                 remote: [198, 18, 0, 9].into(),
                 port: 4790,
                 mtu: 1500,
-                mac: None,
                 description: String::new(),
             },
         ])

@@ -212,7 +212,6 @@ fn a_foreign_vxlan_with_a_tunnels_name_and_another_description_is_refused() {
         remote: [198, 18, 0, 9].into(),
         port: 4790,
         mtu: 1500,
-        mac: None,
         description: "admin's test tunnel".into(),
     }])
     .unwrap();

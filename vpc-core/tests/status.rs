@@ -377,3 +377,33 @@ fn a_dry_run_reports_the_kernel_and_vouches_for_no_far_end() {
     );
     assert!(!r.healthy);
 }
+
+#[test]
+fn the_report_counts_what_is_wrong() {
+    let f = fixture("counts");
+    let mut kernel = healthy_node(&f, Platform::Linux);
+    let r = status(&f, &mut kernel);
+    assert_eq!(r.counts, vpc_core::report::StatusCounts::default());
+    assert_eq!(
+        json(&r)["counts"],
+        serde_json::json!({"differences": 0, "no_carrier": 0, "silent": 0})
+    );
+    let b = tunnel(&r.health, "b").peer_addr;
+    let c = tunnel(&r.health, "c").interface.clone();
+    kernel.silence(b);
+    kernel.set_running(&c, false).unwrap();
+    let r = status(&f, &mut kernel);
+    assert!(!r.healthy);
+    assert_eq!(
+        (r.counts.differences, r.counts.no_carrier, r.counts.silent),
+        (0, 1, 1),
+        "{r:?}"
+    );
+    // A missing tunnel is counted among the differences, not twice.
+    let a = tunnel(&r.health, "a").interface.clone();
+    kernel.apply(&[Change::Destroy { name: a }]).unwrap();
+    let r = status(&f, &mut kernel);
+    assert_eq!(r.counts.differences, r.health.differences.len());
+    assert!(r.counts.differences > 0);
+    assert_eq!((r.counts.no_carrier, r.counts.silent), (1, 1), "{r:?}");
+}

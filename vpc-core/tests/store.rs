@@ -1595,3 +1595,112 @@ mod key_pair {
         }
     }
 }
+
+// ---------------------------------------------------------------- one writer
+
+#[test]
+fn set_member_on_the_initiator_sets_a_members_bridge_addresses() {
+    let f = fixture("set-member");
+    let v1 = vpc_name("v1");
+    let addrs = vec![IfAddr::parse("10.10.11.2/24", "bridge_ips").unwrap()];
+    let (outcome, spec) = ops::set_member(&f.store, &v1, &node_name("a"), addrs.clone()).unwrap();
+    assert_eq!(outcome, Outcome::Updated);
+    assert_eq!(spec.generation, 2);
+    assert_eq!(spec.member(&node_name("a")).unwrap().bridge_addrs, addrs);
+    assert_eq!(f.store.vpc(&v1).unwrap(), Some(spec));
+    let before = snapshot(&f.root());
+    let (outcome, spec) = ops::set_member(&f.store, &v1, &node_name("a"), addrs).unwrap();
+    assert_eq!((outcome, spec.generation), (Outcome::Unchanged, 2));
+    assert_same(&before, &f.root(), "set_member answering Unchanged");
+    let e = expect_err(
+        ops::set_member(&f.store, &v1, &node_name("zz"), Vec::new()),
+        ErrorKind::NotFound,
+        "set_member of a non-member",
+    );
+    assert_mentions(&e, "zz", "set_member of a non-member");
+}
+
+#[test]
+fn a_member_never_changes_a_spec_it_did_not_initiate() {
+    let f = receive_fixture("one-writer");
+    // v2, initiated by a, received here.
+    let v2 = Spec::define(
+        vpc_name("v2"),
+        node("a", "198.18.0.2"),
+        vec![f.identity.node()],
+        &options("10.101.0.0/24"),
+        std::slice::from_ref(&f.v1),
+    )
+    .unwrap();
+    ops::receive(&f.store, &v2.to_json()).unwrap();
+    let name = vpc_name("v2");
+    let addrs = vec![IfAddr::parse("10.10.11.2/24", "bridge_ips").unwrap()];
+    let before = snapshot(&f.root());
+    let then = |what: &str| {
+        format!(
+            "VPC v2 is defined on a (its initiator); this host only receives it: run there \
+             `{what}`, then `vpc mode=sync vpc_name=v2`"
+        )
+    };
+    let cases: Vec<(&str, vpc_core::Result<Spec>, String)> = vec![
+        (
+            "set_member",
+            ops::set_member(&f.store, &name, &node_name("self"), addrs.clone()).map(|r| r.1),
+            then("vpc mode=set_member vpc_name=v2 node=self bridge_ips=10.10.11.2/24"),
+        ),
+        (
+            "set_bridge_addrs",
+            ops::set_bridge_addrs(&f.store, &name, Vec::new()).map(|r| r.1),
+            then("vpc mode=set_member vpc_name=v2 node=self bridge_ips=0"),
+        ),
+        (
+            "add_member",
+            ops::add_member(&f.store, &name, &node_name("c")),
+            then("vpc mode=add_member vpc_name=v2 node=c"),
+        ),
+        (
+            "remove_member",
+            ops::remove_member(&f.store, &name, &node_name("self")),
+            then("vpc mode=remove_member vpc_name=v2 node=self"),
+        ),
+    ];
+    for (what, result, message) in cases {
+        let e = expect_err(result, ErrorKind::Conflict, what);
+        assert_eq!(e.message(), message, "{what}");
+    }
+    // init_bridge bridge_ips= sets this host's own addresses: refused
+    // too, also as a dry run, before any kernel is looked at.
+    let pairs = [
+        ("vpc_name", "v2"),
+        ("bridge_ips", "10.10.11.2/24"),
+        ("dryrun", "1"),
+    ];
+    use vpc_core::request::FromPairs;
+    let dry = vpc_core::request::InitBridge::from_pairs(pairs).unwrap().0;
+    let e = expect_err(
+        vpc_core::ops::run::converge(&f.store, &dry),
+        ErrorKind::Conflict,
+        "init_bridge dryrun=1 bridge_ips=",
+    );
+    assert_eq!(
+        e.message(),
+        then("vpc mode=set_member vpc_name=v2 node=self bridge_ips=10.10.11.2/24")
+    );
+    let live = vpc_core::request::InitBridge::from_pairs(pairs[..2].iter().copied())
+        .unwrap()
+        .0;
+    let mut kernel =
+        vpc_core::backend::memory::MemoryKernel::new(vpc_core::model::platform::Platform::Linux);
+    let e = expect_err(
+        vpc_core::ops::run::converge_on(&f.store, &live, &mut kernel),
+        ErrorKind::Conflict,
+        "init_bridge bridge_ips=",
+    );
+    assert_mentions(
+        &e,
+        "run there `vpc mode=set_member",
+        "init_bridge bridge_ips=",
+    );
+    assert_same(&before, &f.root(), "refused changes of a received spec");
+    assert_eq!(f.store.vpc(&name).unwrap(), Some(v2));
+}

@@ -49,6 +49,8 @@ def steps(spec_doc: str) -> list[Step]:
         *dry,
         ("add_member", {"vpc_name": "vpc1", "node": GOLD3[0]}, None),
         ("remove_member", {"vpc_name": "vpc1", "node": GOLD1[0]}, None),
+        ("set_member", {"vpc_name": "vpc1", "node": GOLD2[0], "bridge_ips": "10.10.11.2/24"}, None),
+        ("set_member", {"vpc_name": "vpc1", "node": GOLD2[0], "bridge_ips": "10.10.11.2/24"}, None),
         ("export", {"vpc_name": "vpc1"}, None),
         ("receive", {}, spec_doc),
         ("init_rc", {"vpc_name": "vpc1", "os": "linux", "rc_dir": "rc", "program": "/usr/bin/vpc"}, None),
@@ -65,6 +67,8 @@ def steps(spec_doc: str) -> list[Step]:
         ("apply", {"vpc_name": "vpc1", "os": "linux"}, None),
         ("remove", {"vpc_name": "vpc9"}, None),
         ("receive", {}, "{}"),
+        # vpc7 was received from its initiator: this host only holds a copy.
+        ("set_member", {"vpc_name": "vpc7", "node": JHOSTER[0], "bridge_ips": "10.10.11.1/24"}, None),
     ]
 
 
@@ -181,10 +185,10 @@ def test_every_operation_answers_the_same_through_every_door(
     # Every local operation of the CLI's table was run.
     assert seen_ops == {
         "node init", "node add", "node list", "node remove", "init", "init_peers", "list", "remove",
-        "add_member", "remove_member", "export", "receive", "apply", "init_vxlan", "init_bridge",
+        "add_member", "remove_member", "set_member", "export", "receive", "apply", "init_vxlan", "init_bridge",
         "teardown", "destroy_vxlan", "destroy_bridge", "init_rc", "leave", "attach", "status",
     }
-    assert errors == 7
+    assert errors == 8
     # The boot files each door wrote are the same but for the state directory.
     for name in ("vpc-vpc1.service", "vpc_vpc1"):
         texts = {d: (s.parent / "rc" / name).read_text().replace(str(s), "STATE") for d, s in doors.items()}

@@ -78,7 +78,6 @@ def test_the_readmes_freebsd_commands(article: vpc.Store) -> None:
         "remote": "2a01:4f8:241:500b::1",
         "port": 4789,
         "mtu": 1430,
-        "mac": None,
         "description": "tunnel-to-gold-hoster-02.hz.fbs.dev",
     }
     assert plan.summary[2] == "create bridge vpc1 mtu 1430 description vpc-vpc1"

@@ -77,20 +77,38 @@ pub fn detach(store: &Store, req: &request::Detach) -> Outcome {
     reply(head + &text(&r), &r)
 }
 
+/// "healthy", or "unhealthy: " and what is wrong, counted.
+fn headline(r: &report::Status) -> String {
+    if r.healthy {
+        return "healthy".to_owned();
+    }
+    let c = &r.counts;
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let parts: Vec<String> = [
+        (c.differences, "difference", "differences"),
+        (
+            c.no_carrier,
+            "tunnel without carrier",
+            "tunnels without carrier",
+        ),
+        (c.silent, "tunnel silent", "tunnels silent"),
+    ]
+    .into_iter()
+    .filter(|(n, ..)| *n > 0)
+    .map(|(n, one, many)| plural(n, one, many))
+    .collect();
+    if parts.is_empty() {
+        return "unhealthy".to_owned();
+    }
+    format!("unhealthy: {}", parts.join(", "))
+}
+
 /// `status`: the spec against the kernel, and every tunnel's health.
 pub fn status(store: &Store, req: &request::Status) -> Outcome {
     let r: report::Status = run::status(store, req)?;
     let health = &r.health;
-    let mut text = format!(
-        "VPC {} on {}: {}\n",
-        health.vpc,
-        r.node,
-        if r.healthy {
-            "healthy".to_owned()
-        } else {
-            format!("{} differences", health.differences.len())
-        }
-    );
+    let mut text = format!("VPC {} on {}: {}\n", health.vpc, r.node, headline(&r));
     for d in &health.differences {
         text.push_str(&format!("  {d}\n"));
     }
@@ -133,4 +151,52 @@ pub fn leave(store: &Store, req: &request::Leave) -> Outcome {
         ),
         &r,
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use vpc_core::model::name::{NodeName, VpcName};
+    use vpc_core::plan::Health;
+    use vpc_core::report::{REPORT_VERSION, Status, StatusCounts};
+
+    fn status(healthy: bool, counts: StatusCounts) -> Status {
+        Status {
+            version: REPORT_VERSION,
+            node: NodeName::new("a").unwrap_or_else(|e| panic!("{e}")),
+            healthy,
+            counts,
+            health: Health {
+                vpc: VpcName::new("v1").unwrap_or_else(|e| panic!("{e}")),
+                differences: Vec::new(),
+                tunnels: Vec::new(),
+                probed: true,
+            },
+        }
+    }
+
+    #[test]
+    fn the_headline_counts_what_is_wrong() {
+        let c = |differences, no_carrier, silent| StatusCounts {
+            differences,
+            no_carrier,
+            silent,
+        };
+        for (healthy, counts, want) in [
+            (true, c(0, 0, 0), "healthy"),
+            (
+                false,
+                c(2, 0, 1),
+                "unhealthy: 2 differences, 1 tunnel silent",
+            ),
+            (false, c(1, 0, 0), "unhealthy: 1 difference"),
+            (
+                false,
+                c(0, 2, 3),
+                "unhealthy: 2 tunnels without carrier, 3 tunnels silent",
+            ),
+            (false, c(0, 0, 0), "unhealthy"),
+        ] {
+            assert_eq!(super::headline(&status(healthy, counts)), want);
+        }
+    }
 }

@@ -102,6 +102,7 @@ pub fn run(args: &Args, json: bool) -> Outcome {
             let req: vpc_core::request::RemoveMember = args.request()?;
             vpcs::remove_member(&store, &req)
         }
+        ModeId::SetMember => vpcs::set_member(&store, &args.request()?),
         ModeId::Export => transfer::export(&store, &args.request()?),
         ModeId::Receive => transfer::receive(&store, &args.request()?),
         ModeId::Apply => {

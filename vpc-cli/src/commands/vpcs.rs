@@ -1,4 +1,5 @@
-//! `vpc mode=list`, `mode=remove`, `mode=add_member`, `mode=remove_member`.
+//! `vpc mode=list`, `mode=remove`, `mode=add_member`, `mode=remove_member`,
+//! `mode=set_member`.
 
 use std::fmt::Write;
 
@@ -92,4 +93,16 @@ pub fn remove_member(store: &Store, req: &request::RemoveMember) -> Outcome {
         &r,
         format!("node {} removed from VPC {}", req.0.node, req.0.vpc),
     )
+}
+
+pub fn set_member(store: &Store, req: &request::SetMember) -> Outcome {
+    let r = run::set_member(store, req)?;
+    let m = &req.member;
+    let what = match r.outcome {
+        Some(vpc_core::store::Outcome::Unchanged) => {
+            format!("member {} of VPC {}: unchanged", m.node, m.vpc)
+        }
+        _ => format!("member {} of VPC {} updated", m.node, m.vpc),
+    };
+    member_reply(&r, what)
 }

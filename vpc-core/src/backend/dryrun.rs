@@ -110,19 +110,12 @@ fn render_freebsd(change: &Change) -> Vec<String> {
             remote,
             port,
             mtu,
-            mac,
             description,
-        } => {
-            let mut l = format!(
-                "ifconfig {name} create vxlanid {vni} vxlanlocal {local} vxlanremote {remote} \
-                 vxlanlocalport {port} vxlanremoteport {port} mtu {mtu}"
-            );
-            if let Some(mac) = mac {
-                l.push_str(&format!(" ether {mac}"));
-            }
-            l.push_str(&format!(" description {}", sh(description)));
-            l
-        }
+        } => format!(
+            "ifconfig {name} create vxlanid {vni} vxlanlocal {local} vxlanremote {remote} \
+             vxlanlocalport {port} vxlanremoteport {port} mtu {mtu} description {}",
+            sh(description)
+        ),
         Change::SetMtu { name, mtu } => format!("ifconfig {name} mtu {mtu}"),
         Change::SetDescription { name, text } => {
             format!("ifconfig {name} description {}", sh(text))
@@ -133,9 +126,9 @@ fn render_freebsd(change: &Change) -> Vec<String> {
         Change::DelAddr { name, addr } => {
             format!("ifconfig {name} {} {addr} -alias", inet(addr.addr))
         }
-        Change::SetNeighbour { name, ip, mac } => match ip {
-            IpAddr::V4(_) => format!("arp -S {ip} {mac}"),
-            IpAddr::V6(_) => format!("ndp -s {ip}%{name} {mac}"),
+        Change::DelNeighbour { name, ip } => match ip {
+            IpAddr::V4(_) => format!("arp -d {ip}"),
+            IpAddr::V6(_) => format!("ndp -d {ip}%{name}"),
         },
         Change::AddPort {
             bridge,
@@ -174,13 +167,11 @@ fn render_linux(change: &Change) -> Vec<String> {
             remote,
             port,
             mtu,
-            mac,
             description,
         } => {
-            let address = mac.map(|m| format!(" address {m}")).unwrap_or_default();
             vec![
                 format!(
-                    "ip link add {name} mtu {mtu}{address} type vxlan id {vni} \
+                    "ip link add {name} mtu {mtu} type vxlan id {vni} \
                      local {local} remote {remote} dstport {port}"
                 ),
                 format!("ip link set dev {name} alias {}", sh(description)),
@@ -192,11 +183,7 @@ fn render_linux(change: &Change) -> Vec<String> {
         }
         Change::AddAddr { name, addr } => vec![format!("ip addr add {addr} dev {name}")],
         Change::DelAddr { name, addr } => vec![format!("ip addr del {addr} dev {name}")],
-        Change::SetNeighbour { name, ip, mac } => {
-            vec![format!(
-                "ip neigh replace {ip} lladdr {mac} dev {name} nud permanent"
-            )]
-        }
+        Change::DelNeighbour { name, ip } => vec![format!("ip neigh del {ip} dev {name}")],
         Change::AddPort {
             bridge,
             port,

@@ -185,7 +185,6 @@ impl MemoryKernel {
                 remote,
                 port,
                 mtu,
-                mac,
                 description,
             } => {
                 if *vni == 0 || *vni > crate::model::mesh::VNI_MAX {
@@ -202,7 +201,6 @@ impl MemoryKernel {
                         port: *port,
                     }),
                     mtu: *mtu,
-                    mac: *mac,
                     description: Some(description.clone()),
                     ..blank(name)
                 })?;
@@ -255,10 +253,16 @@ impl MemoryKernel {
                 })?;
                 i.addrs.remove(at);
             }
-            Change::SetNeighbour { name, ip, mac } => {
+            Change::DelNeighbour { name, ip } => {
                 let i = self.get_mut(name)?;
+                let before = i.neighbours.len();
                 i.neighbours.retain(|(a, _)| a != ip);
-                i.neighbours.push((*ip, *mac));
+                if i.neighbours.len() == before {
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("no permanent neighbour {ip} on {name}"),
+                    ));
+                }
             }
             Change::AddPort {
                 bridge,

@@ -13,5 +13,5 @@ pub mod state;
 pub use kernel::{Preview, attach, converge, detach, dry_run, leave, remove, status, teardown};
 pub use state::{
     add_member, define_vpc, init_rc, node_add_offline, node_add_or_replace, node_init, node_remove,
-    receive, remove_member, set_bridge_addrs, vpc_init, vpc_remove,
+    receive, remove_member, set_bridge_addrs, set_member, vpc_init, vpc_remove,
 };

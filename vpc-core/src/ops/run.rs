@@ -8,6 +8,7 @@
 
 use crate::backend::{self, Backend, dryrun};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::addr::IfAddr;
 use crate::model::mesh::Numbering;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::platform::Platform;
@@ -168,6 +169,26 @@ pub fn remove_member(store: &Store, req: &request::RemoveMember) -> Result<repor
     member_report(&state::remove_member(store, &req.0.vpc, &req.0.node)?)
 }
 
+/// `vpc mode=set_member`, on the initiator: the VPC report, as
+/// `add_member`'s.
+pub fn set_member(store: &Store, req: &request::SetMember) -> Result<report::Vpc> {
+    let m = &req.member;
+    let (outcome, spec) = state::set_member(store, &m.vpc, &m.node, req.bridge_ips.clone())?;
+    vpc_report(&spec, Some(outcome))
+}
+
+/// `init_bridge bridge_ips=` sets this host's addresses in the spec: only
+/// on the initiator, like every change of a spec. `node` is the member
+/// whose addresses change (a dry run may plan for another). Checked
+/// before `converge` takes the lock, to keep this rule out of the kernel
+/// operations: a spec received in between keeps the initiator unless it
+/// was redefined elsewhere.
+fn check_own_addrs(store: &Store, spec: &Spec, node: &NodeName, addrs: &[IfAddr]) -> Result<()> {
+    let me = store.this_node()?.name;
+    let instead = state::set_member_command(&spec.name, node, addrs);
+    state::require_initiator(spec, &me, &instead)
+}
+
 /// `vpc mode=receive`: `json` is the spec document.
 pub fn receive(store: &Store, json: &str) -> Result<report::Received> {
     let (outcome, spec) = state::receive(store, json)?;
@@ -250,7 +271,7 @@ fn preview(
     store: &Store,
     vpc: &VpcName,
     dry: &request::DryRun,
-    bridge_ips: Option<&[crate::model::addr::IfAddr]>,
+    bridge_ips: Option<&[IfAddr]>,
     what: kernel::Preview,
 ) -> Result<report::Changes> {
     let mut spec = store.require_vpc(vpc)?;
@@ -258,7 +279,9 @@ fn preview(
         Some(n) => n.clone(),
         None => store.this_node()?.name,
     };
+    // A dry run answers as the command would: refused off the initiator.
     if let Some(addrs) = bridge_ips {
+        check_own_addrs(store, &spec, &node, addrs)?;
         // A dry run shows the addresses without storing them.
         spec.set_bridge_addrs(&node, addrs.to_vec())?;
     }
@@ -321,8 +344,11 @@ pub fn converge_on(
 ) -> Result<report::Changes> {
     // The new addresses are stored only once every check has passed.
     let bridge_ips = req.bridge_ips.as_deref();
-    let plan = kernel::converge_with(store, &req.vpc, kernel, req.scope, bridge_ips)?;
     let me = store.this_node()?.name;
+    if let Some(addrs) = bridge_ips {
+        check_own_addrs(store, &store.require_vpc(&req.vpc)?, &me, addrs)?;
+    }
+    let plan = kernel::converge_with(store, &req.vpc, kernel, req.scope, bridge_ips)?;
     Ok(changes(&req.vpc, me, kernel.platform(), plan))
 }
 
@@ -401,6 +427,7 @@ pub fn status_on(
         version: REPORT_VERSION,
         node: me,
         healthy: health.healthy(),
+        counts: report::StatusCounts::of(&health),
         health,
     })
 }
@@ -565,6 +592,7 @@ fn run_by_name(
             store,
             &request::RemoveMember::from_pairs(pairs)?,
         )?),
+        "set_member" => json(&set_member(store, &request::SetMember::from_pairs(pairs)?)?),
         "export" => Ok(spec(store, &request::Export::from_pairs(pairs)?.vpc)?.to_json()),
         "receive" => {
             let req = request::Receive::from_pairs(pairs)?;

@@ -196,15 +196,51 @@ pub fn vpc_init(
     Ok((Outcome::Created, spec))
 }
 
+/// Refuses a change of `spec` on a host that is not its initiator (slot
+/// 0): one writer per VPC, so two hosts never raise one generation to two
+/// different specs. `instead` is the command that makes the change on the
+/// initiator.
+pub fn require_initiator(spec: &Spec, me: &NodeName, instead: &str) -> Result<()> {
+    let Some(Some(initiator)) = spec.members.first() else {
+        return Ok(());
+    };
+    if initiator.node.name == *me {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "VPC {} is defined on {} (its initiator); this host only receives it: \
+             run there `{instead}`, then `vpc mode=sync vpc_name={}`",
+            spec.name, initiator.node.name, spec.name
+        ),
+    ))
+}
+
+/// The `set_member` command that gives `node` the bridge addresses `addrs`.
+pub fn set_member_command(vpc: &VpcName, node: &NodeName, addrs: &[IfAddr]) -> String {
+    let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+    let list = if list.is_empty() {
+        "0".to_owned()
+    } else {
+        list.join(",")
+    };
+    format!("vpc mode=set_member vpc_name={vpc} node={node} bridge_ips={list}")
+}
+
 /// Changes a held spec with `change` under the lock, and stores it if it
-/// changed. Returns whether it did, and the spec.
+/// changed. Returns whether it did, and the spec. Only the initiator
+/// changes a spec ([`require_initiator`]; `instead` is the command to run
+/// there).
 fn modify(
     store: &Store,
     name: &VpcName,
+    instead: &str,
     change: impl FnOnce(&mut Spec) -> Result<()>,
 ) -> Result<(bool, Spec)> {
     let locked: Locked<'_> = store.lock()?;
     let held = store.require_vpc(name)?;
+    require_initiator(&held, &store.this_node()?.name, instead)?;
     let mut spec = held.clone();
     change(&mut spec)?;
     let changed = spec != held;
@@ -222,7 +258,8 @@ pub fn add_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Spec>
             format!("node {node} is not known: add it with vpc node mode=add first"),
         )
     })?;
-    let (_, spec) = modify(store, vpc, |spec| {
+    let instead = format!("vpc mode=add_member vpc_name={vpc} node={node}");
+    let (_, spec) = modify(store, vpc, &instead, |spec| {
         spec.add_member(record.node())?;
         // Read under the lock, so a VPC defined meanwhile is seen.
         spec.check_beside(&store.vpcs()?)
@@ -232,7 +269,8 @@ pub fn add_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Spec>
 
 /// Removes a member from a VPC; its slot stays vacant.
 pub fn remove_member(store: &Store, vpc: &VpcName, node: &NodeName) -> Result<Spec> {
-    Ok(modify(store, vpc, |spec| spec.remove_member(node))?.1)
+    let instead = format!("vpc mode=remove_member vpc_name={vpc} node={node}");
+    Ok(modify(store, vpc, &instead, |spec| spec.remove_member(node))?.1)
 }
 
 /// Sets this node's bridge addresses in a VPC.
@@ -241,9 +279,19 @@ pub fn set_bridge_addrs(
     vpc: &VpcName,
     addrs: Vec<IfAddr>,
 ) -> Result<(Outcome, Spec)> {
-    let me = store.this_node()?;
-    let (changed, spec) = modify(store, vpc, |spec| {
-        spec.set_bridge_addrs(&me.name, addrs).map(drop)
+    set_member(store, vpc, &store.this_node()?.name, addrs)
+}
+
+/// Sets member `node`'s bridge addresses in a VPC (`set_member`).
+pub fn set_member(
+    store: &Store,
+    vpc: &VpcName,
+    node: &NodeName,
+    addrs: Vec<IfAddr>,
+) -> Result<(Outcome, Spec)> {
+    let instead = set_member_command(vpc, node, &addrs);
+    let (changed, spec) = modify(store, vpc, &instead, |spec| {
+        spec.set_bridge_addrs(node, addrs).map(drop)
     })?;
     let outcome = if changed {
         Outcome::Updated

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::state::{Desired, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::addr::{IfAddr, Mac};
+use crate::model::addr::IfAddr;
 use crate::model::mesh::vni_of_name;
 use crate::model::platform::Platform;
 
@@ -44,8 +44,6 @@ pub enum Change {
         port: u16,
         /// MTU.
         mtu: u32,
-        /// MAC, where the platform wants a fixed one.
-        mac: Option<Mac>,
         /// Description.
         description: String,
     },
@@ -77,14 +75,12 @@ pub enum Change {
         /// Address.
         addr: IfAddr,
     },
-    /// Add or replace a permanent neighbour entry.
-    SetNeighbour {
+    /// Remove a permanent neighbour entry (one an older vpc pinned).
+    DelNeighbour {
         /// Interface.
         name: String,
         /// The neighbour's address.
         ip: IpAddr,
-        /// Its MAC.
-        mac: Mac,
     },
     /// Make `port` a member of `bridge`.
     AddPort {
@@ -137,24 +133,18 @@ impl fmt::Display for Change {
                 remote,
                 port,
                 mtu,
-                mac,
                 description,
-            } => {
-                write!(
-                    f,
-                    "create vxlan {name} vni {vni} local {local} remote {remote} port {port} mtu {mtu}"
-                )?;
-                if let Some(mac) = mac {
-                    write!(f, " mac {mac}")?;
-                }
-                write!(f, " description {description}")
-            }
+            } => write!(
+                f,
+                "create vxlan {name} vni {vni} local {local} remote {remote} port {port} mtu {mtu} \
+                 description {description}"
+            ),
             Change::SetMtu { name, mtu } => write!(f, "set {name} mtu {mtu}"),
             Change::SetDescription { name, text } => write!(f, "set {name} description {text}"),
             Change::DelAddr { name, addr } => write!(f, "delete address {addr} from {name}"),
             Change::AddAddr { name, addr } => write!(f, "add address {addr} to {name}"),
-            Change::SetNeighbour { name, ip, mac } => {
-                write!(f, "set neighbour {ip} {mac} on {name}")
+            Change::DelNeighbour { name, ip } => {
+                write!(f, "delete permanent neighbour {ip} from {name}")
             }
             Change::AddPort {
                 bridge,
@@ -353,9 +343,9 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
                 remote: Some(t.remote),
                 port: t.port,
             };
-            let same = have.is_some_and(|i| {
-                i.kind == IfaceKind::Vxlan(conf.clone()) && (t.mac.is_none() || i.mac == t.mac)
-            });
+            // The MAC is the kernel's choice: a tunnel an older vpc made
+            // with a derived one is kept.
+            let same = have.is_some_and(|i| i.kind == IfaceKind::Vxlan(conf.clone()));
             if have.is_some() && !same {
                 p.destroy.push(Change::Destroy {
                     name: t.name.clone(),
@@ -454,7 +444,6 @@ fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, desired: &Desired, p: &mut P
             remote: t.remote,
             port: t.port,
             mtu,
-            mac: t.mac,
             description,
         }),
         Some(i) => {
@@ -491,15 +480,15 @@ fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, desired: &Desired, p: &mut P
         &[]
     };
     addr_changes(name, addrs, want, p);
-    if let Some(peer_mac) = t.peer_mac {
-        let ip = t.peer_addr.addr;
-        if !have.is_some_and(|i| i.neighbours.contains(&(ip, peer_mac))) {
-            p.add_addr.push(Change::SetNeighbour {
-                name: name.clone(),
-                ip,
-                mac: peer_mac,
-            });
-        }
+    // An older vpc pinned the far end's link address to a MAC it derived,
+    // which a peer it did not build never has: such a host's replies to
+    // that peer's probes went nowhere. The kernel learns the MAC instead.
+    let ip = t.peer_addr.addr;
+    if have.is_some_and(|i| i.neighbours.iter().any(|(a, _)| *a == ip)) {
+        p.set.push(Change::DelNeighbour {
+            name: name.clone(),
+            ip,
+        });
     }
     if !have.is_some_and(|i| i.up) {
         p.up.push(Change::Up { name: name.clone() });

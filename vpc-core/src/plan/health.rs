@@ -77,7 +77,7 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
                 (Some(t), Some(IfaceKind::Vxlan(v))) => {
                     recreated.push(name);
                     format!(
-                        "{name} has VNI {} local {} remote {} port {}; expected VNI {} local {} remote {} port {} (or another MAC)",
+                        "{name} has VNI {} local {} remote {} port {}; expected VNI {} local {} remote {} port {}",
                         v.vni,
                         v.local.map_or("-".to_owned(), |a| a.to_string()),
                         v.remote.map_or("-".to_owned(), |a| a.to_string()),
@@ -109,9 +109,9 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
             Change::DelAddr { name, addr } => {
                 format!("{name} has address {addr}, which the spec does not")
             }
-            Change::SetNeighbour { name, ip, mac } => {
-                format!("{name} lacks the permanent neighbour entry {ip} {mac}")
-            }
+            Change::DelNeighbour { name, ip } => format!(
+                "{name} pins {ip} to a MAC with a permanent neighbour entry (an older vpc's)"
+            ),
             Change::AddPort { bridge, port, .. } => format!("{port} is not a port of {bridge}"),
             Change::DelPort { bridge, port } => format!("{port} should not be a port of {bridge}"),
             Change::SetPrivate { bridge, port } => {
@@ -179,7 +179,7 @@ fn change_subject(c: &Change) -> Option<&str> {
         | Change::SetDescription { name, .. }
         | Change::DelAddr { name, .. }
         | Change::AddAddr { name, .. }
-        | Change::SetNeighbour { name, .. }
+        | Change::DelNeighbour { name, .. }
         | Change::Up { name } => Some(name),
         Change::AddPort { port, .. }
         | Change::DelPort { port, .. }

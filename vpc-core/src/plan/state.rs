@@ -32,10 +32,6 @@ pub struct Tunnel {
     pub peer_addr: IfAddr,
     /// The far end's node.
     pub peer: NodeName,
-    /// This end's MAC (Linux only).
-    pub mac: Option<Mac>,
-    /// The far end's MAC, for the permanent neighbour entry (Linux only).
-    pub peer_mac: Option<Mac>,
 }
 
 impl Tunnel {
@@ -220,12 +216,6 @@ pub struct OwnedIface {
     pub kind: OwnedKind,
 }
 
-/// The MAC of one end of a tunnel: derived from the VPC, the VNI and the
-/// end, so both ends compute both addresses.
-fn tunnel_mac(vpc: &VpcName, vni: u32, end: usize) -> Mac {
-    Mac::local_from(format!("vpc/{vpc}/{vni}/{end}").as_bytes())
-}
-
 /// What `node` must have for `spec` under `platform`'s rules.
 pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desired> {
     let me = spec.slot_of(node).ok_or_else(|| {
@@ -239,8 +229,6 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
         let Some((mine, far)) = link.side(me) else {
             continue;
         };
-        let end = usize::from(link.ends[1].slot == me);
-        let linux = platform == Platform::Linux;
         tunnels.push(Tunnel {
             name: link.interface(),
             vni: link.vni,
@@ -250,8 +238,6 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
             link_addr: mine.link_addr,
             peer_addr: far.link_addr,
             peer: far.node.clone(),
-            mac: linux.then(|| tunnel_mac(&spec.name, link.vni, end)),
-            peer_mac: linux.then(|| tunnel_mac(&spec.name, link.vni, 1 - end)),
         });
     }
     Ok(Desired {
@@ -330,7 +316,9 @@ pub struct Iface {
     /// Addresses.
     #[serde(default)]
     pub addrs: Vec<IfAddr>,
-    /// Permanent neighbour entries on this interface.
+    /// Permanent neighbour entries on this interface: vpc makes none
+    /// (the kernel learns the far end's MAC), but an older vpc pinned one
+    /// per tunnel, which [`plan`](super::plan) removes.
     #[serde(default)]
     pub neighbours: Vec<(IpAddr, Mac)>,
 }

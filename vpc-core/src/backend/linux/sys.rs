@@ -2,8 +2,8 @@
 //! `send(2)` each and answered by acknowledgements read back in bulk.
 
 use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkHeader,
-    NetlinkMessage, NetlinkPayload,
+    NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage,
+    NetlinkPayload,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
@@ -128,7 +128,6 @@ impl Netlink {
                     | match mode {
                         Mode::Plain => 0,
                         Mode::Create => NLM_F_CREATE | NLM_F_EXCL,
-                        Mode::Replace => NLM_F_CREATE | NLM_F_REPLACE,
                     };
                 let seq = self.serialize(flags, msg, &mut bytes);
                 seqs.push((seq, position));

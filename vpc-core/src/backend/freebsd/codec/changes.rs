@@ -68,10 +68,6 @@ pub fn requests(change: &Change) -> Result<Vec<Request>> {
             remote,
             port: udp,
             mtu,
-            // FreeBSD needs no fixed MAC: frames for a member's own address
-            // reach the member, so the planner asks for none there; one
-            // asked for anyway would change nothing that matters.
-            mac: _,
             description,
         } => {
             let name = IfName::new(name)?;
@@ -101,13 +97,12 @@ pub fn requests(change: &Change) -> Result<Vec<Request>> {
         }
         Change::DelAddr { name, addr } => vec![del_addr(&IfName::new(name)?, addr)],
         Change::AddAddr { name, addr } => vec![add_addr(&IfName::new(name)?, addr)?],
-        Change::SetNeighbour { name, ip, mac } => {
+        Change::DelNeighbour { name, ip } => {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 format!(
-                    "a permanent neighbour entry ({ip} {mac} on {name}) is a Linux change: \
-                     FreeBSD delivers frames for a bridge member's own address to the member, \
-                     and its plans never hold one"
+                    "removing a permanent neighbour entry ({ip} on {name}) is a Linux change: \
+                     FreeBSD's observation holds none, so its plans never hold one"
                 ),
             ));
         }

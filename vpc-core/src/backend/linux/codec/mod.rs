@@ -75,15 +75,13 @@ fn isolated(port: u32) -> RouteNetlinkMessage {
 }
 
 /// Whether a message creates something (sent with `NLM_F_CREATE |
-/// NLM_F_EXCL`) or replaces (`NLM_F_CREATE | NLM_F_REPLACE`).
+/// NLM_F_EXCL`) or changes or deletes what exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Change or delete something that exists.
     Plain,
     /// Create; fail if it exists.
     Create,
-    /// Create or replace.
-    Replace,
 }
 
 /// The messages that carry out `change`, given the indexes known so far.
@@ -91,7 +89,7 @@ pub fn encode(
     change: &Change,
     indexes: &Indexes,
 ) -> Result<Vec<(Mode, RouteNetlinkMessage)>, NeedsIndex> {
-    use Mode::{Create, Plain, Replace};
+    use Mode::{Create, Plain};
     let out = match change {
         Change::Destroy { name } => {
             vec![(
@@ -127,7 +125,6 @@ pub fn encode(
             remote,
             port,
             mtu,
-            mac,
             description,
         } => {
             let mut data = vec![InfoVxlan::Id(*vni)];
@@ -146,7 +143,7 @@ pub fn encode(
                 }
             }
             data.push(InfoVxlan::Port(*port));
-            let mut attributes = vec![
+            let attributes = vec![
                 LinkAttribute::IfName(name.clone()),
                 LinkAttribute::Mtu(*mtu),
                 LinkAttribute::LinkInfo(vec![
@@ -154,9 +151,6 @@ pub fn encode(
                     LinkInfo::Data(InfoData::Vxlan(data)),
                 ]),
             ];
-            if let Some(mac) = mac {
-                attributes.push(LinkAttribute::Address(mac.0.to_vec()));
-            }
             vec![
                 (Create, RouteNetlinkMessage::NewLink(link(0, attributes))),
                 (
@@ -186,20 +180,16 @@ pub fn encode(
                 RouteNetlinkMessage::DelAddress(address(index_of(indexes, name)?, addr)),
             )]
         }
-        Change::SetNeighbour { name, ip, mac } => {
+        Change::DelNeighbour { name, ip } => {
             let mut m = NeighbourMessage::default();
             m.header.family = family(*ip);
             m.header.ifindex = index_of(indexes, name)?;
-            m.header.state = NeighbourState::Permanent;
             let dest = match ip {
                 IpAddr::V4(a) => NeighbourAddress::Inet(*a),
                 IpAddr::V6(a) => NeighbourAddress::Inet6(*a),
             };
-            m.attributes = vec![
-                NeighbourAttribute::Destination(dest),
-                NeighbourAttribute::LinkLayerAddress(mac.0.to_vec()),
-            ];
-            vec![(Replace, RouteNetlinkMessage::NewNeighbour(m))]
+            m.attributes = vec![NeighbourAttribute::Destination(dest)];
+            vec![(Plain, RouteNetlinkMessage::DelNeighbour(m))]
         }
         Change::AddPort {
             bridge,
@@ -530,7 +520,6 @@ mod tests {
             remote: "2001:db8::2".parse().unwrap(),
             port: 4789,
             mtu: 1430,
-            mac: Some(Mac([2, 0, 0, 0, 0, 7])),
             description: "tunnel-to-b".into(),
         }
     }
@@ -547,7 +536,8 @@ mod tests {
         assert_eq!(master, None);
         assert_eq!(iface.name, "vxlan7");
         assert_eq!(iface.mtu, 1430);
-        assert_eq!(iface.mac, Some(Mac([2, 0, 0, 0, 0, 7])));
+        // No MAC is asked for: the kernel chooses one.
+        assert_eq!(iface.mac, None);
         assert_eq!(
             iface.kind,
             IfaceKind::Vxlan(VxlanConf {
