@@ -13,70 +13,26 @@
     reason = "a test fails by panicking"
 )]
 
-use std::fs;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
+
+use common::{Fixture, vpc};
 
 use vpc_core::ErrorKind;
 use vpc_core::backend::Backend;
 use vpc_core::backend::memory::MemoryKernel;
 use vpc_core::model::addr::IfAddr;
 use vpc_core::model::members::MemberSelection;
-use vpc_core::model::name::{NodeName, VpcName};
-use vpc_core::model::node::Node;
+use vpc_core::model::name::NodeName;
 use vpc_core::model::platform::Platform;
 use vpc_core::model::quota::Usage;
 use vpc_core::model::spec::Options;
 use vpc_core::ops::{self, run};
 use vpc_core::plan::{self, Change, Observed, OwnedKind, Scope};
 use vpc_core::request::{self, FromPairs};
-use vpc_core::store::{NodeRecord, Outcome, Store};
-
-/// A store in a directory of its own, removed on drop.
-struct Fixture {
-    dir: PathBuf,
-    store: Store,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn node(name: &str, last: u8) -> Node {
-    Node::new(
-        NodeName::new(name).unwrap(),
-        Some([198, 18, 0, last].into()),
-        None,
-    )
-    .unwrap()
-}
-
-fn vpc() -> VpcName {
-    VpcName::new("v1").unwrap()
-}
+use vpc_core::store::Outcome;
 
 fn empty_store(label: &str) -> Fixture {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vpc-core-ownership-{label}-{}-{nanos}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    fs::create_dir(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
-    let store = Store::open(dir.join("state"));
-    let f = Fixture { dir, store };
-    ops::node_init(&f.store, node("self", 1)).unwrap();
-    for (name, last) in [("a", 2), ("b", 3), ("c", 4)] {
-        ops::node_add_offline(&f.store, NodeRecord::new(node(name, last))).unwrap();
-    }
-    f
+    Fixture::new("ownership", label, &[("a", 2), ("b", 3), ("c", 4)])
 }
 
 /// This host `self` (198.18.0.1), known nodes `a`, `b`, `c`, and VPC `v1`

@@ -11,71 +11,29 @@
     reason = "a test fails by panicking"
 )]
 
+mod common;
+
+use common::{Fixture, vpc};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use vpc_core::backend::memory::MemoryKernel;
 use vpc_core::model::addr::IfAddr;
 use vpc_core::model::members::MemberSelection;
-use vpc_core::model::name::{NodeName, VpcName};
-use vpc_core::model::node::Node;
 use vpc_core::model::platform::Platform;
 use vpc_core::model::quota::Usage;
 use vpc_core::model::spec::Options;
 use vpc_core::ops::{self, run};
 use vpc_core::plan::{Observed, Scope};
 use vpc_core::request;
-use vpc_core::store::{NodeRecord, Store};
 use vpc_core::{Error, ErrorKind};
-
-/// A store in a directory of its own, removed on drop.
-struct Fixture {
-    dir: PathBuf,
-    store: Store,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn node(name: &str, last: u8) -> Node {
-    Node::new(
-        NodeName::new(name).unwrap(),
-        Some([198, 18, 0, last].into()),
-        None,
-    )
-    .unwrap()
-}
-
-fn vpc() -> VpcName {
-    VpcName::new("v1").unwrap()
-}
 
 /// This host `self` (198.18.0.1), known nodes `a` and `b`, and VPC `v1`
 /// over all three on peer network 10.100.0.0/24.
 fn fixture(label: &str) -> Fixture {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vpc-core-refusals-{label}-{}-{nanos}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    fs::create_dir(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
-    let store = Store::open(dir.join("state"));
-    let f = Fixture { dir, store };
-    ops::node_init(&f.store, node("self", 1)).unwrap();
-    for (name, last) in [("a", 2), ("b", 3)] {
-        ops::node_add_offline(&f.store, NodeRecord::new(node(name, last))).unwrap();
-    }
+    let f = Fixture::new("refusals", label, &[("a", 2), ("b", 3)]);
     let mut o = Options::default();
     o.set("peer_network", "10.100.0.0/24").unwrap();
     ops::vpc_init(&f.store, vpc(), &MemberSelection::All, &o).unwrap();
