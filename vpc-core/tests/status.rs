@@ -363,3 +363,36 @@ fn the_report_counts_what_is_wrong() {
     assert!(r.counts.differences > 0);
     assert_eq!((r.counts.no_carrier, r.counts.silent), (1, 1), "{r:?}");
 }
+
+#[test]
+fn an_underlay_that_lost_its_address_is_unhealthy_and_named() {
+    let f = fixture("lost");
+    let kernel = healthy_node(&f, Platform::Linux);
+    let mut probe_kernel = kernel.clone();
+    let peers: Vec<_> = status(&f, &mut probe_kernel)
+        .health
+        .tunnels
+        .iter()
+        .map(|t| t.peer_addr)
+        .collect();
+    // Someone took 198.18.0.1 off eth0: the tunnels still exist, the far
+    // ends still answer in this model, but nothing leaves from it.
+    let mut observed = kernel.snapshot();
+    for i in &mut observed.ifaces {
+        i.addrs.retain(|a| a.addr.to_string() != "198.18.0.1");
+    }
+    let mut lost = MemoryKernel::with(Platform::Linux, observed);
+    for p in peers {
+        lost.answer_from(p, Duration::from_millis(3));
+    }
+    let r = status(&f, &mut lost);
+    assert!(!r.healthy);
+    assert_eq!(
+        r.health.differences,
+        [
+            "underlay address 198.18.0.1 of this node is on no interface: the tunnels from it \
+          carry nothing"
+        ]
+    );
+    assert_eq!(json(&r)["healthy"], false);
+}

@@ -137,6 +137,21 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
             differences.push(underlay_down(carrier, addr));
         }
     }
+    let mut missing: Vec<IpAddr> = Vec::new();
+    for t in &desired.tunnels {
+        let held = observed
+            .ifaces
+            .iter()
+            .any(|i| i.addrs.iter().any(|a| a.addr == t.local));
+        if !held && !missing.contains(&t.local) {
+            missing.push(t.local);
+            differences.push(format!(
+                "underlay address {} of this node is on no interface: the tunnels from it \
+                 carry nothing",
+                t.local
+            ));
+        }
+    }
     let tunnels = desired
         .tunnels
         .iter()
