@@ -254,7 +254,7 @@ fn any_failed_teardown_step_is_recovered() {
         .unwrap();
         converge(&mut base, &spec, "n1");
         let t = plan::teardown(&d, &base.snapshot(), Scope::All);
-        assert_eq!(t.changes.len(), 5, "the bridge and four tunnels");
+        assert_eq!(t.destroyed(), 5, "the bridge and four tunnels");
         for n in 1..=t.changes.len() as u64 {
             let mut k = base.clone();
             k.fail_at(Some(k.operations() + n));

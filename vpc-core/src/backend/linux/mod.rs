@@ -18,6 +18,7 @@
 
 pub mod codec;
 pub mod exchange;
+pub mod nft;
 mod packet;
 mod sys;
 pub mod wire;
