@@ -100,7 +100,7 @@ fn netns_a_stranger_cannot_send_into_the_vpc_and_the_admins_table_stays() {
     ping_both_ways(&g1, &g2);
     let table = h0.sh_ok(&["nft", "list", "table", "inet", "vpc_vpc1"]);
     assert!(
-        table.contains("udp dport 4789 ip saddr != @allow4"),
+        table.contains("udp dport 4789 @th,96,24 ") && table.contains(" ip saddr != @allow4 "),
         "{table}"
     );
     assert!(table.contains(&h0.ip4().to_string()), "{table}");
@@ -121,10 +121,9 @@ fn netns_a_stranger_cannot_send_into_the_vpc_and_the_admins_table_stays() {
         .flatten()
         .filter_map(|e| e["counter"]["packets"].as_u64())
         .sum();
-    assert!(
-        dropped >= 100,
-        "the rule counted {dropped} drops\n{counted}"
-    );
+    // Only the VPC's own VNIs (here VNI 1) are its rule set's business:
+    // frames for the others find no tunnel anyway.
+    assert!(dropped >= 25, "the rule counted {dropped} drops\n{counted}");
 
     // Without the rule set the same frames get through: the forgery is real.
     h0.sh_ok(&["nft", "delete", "table", "inet", "vpc_vpc1"]);

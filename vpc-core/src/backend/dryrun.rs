@@ -224,6 +224,7 @@ pub fn nft_text(fw: &crate::plan::Firewall) -> Vec<String> {
     let v4 = elements(fw.allow4.iter().map(ToString::to_string).collect());
     let v6 = elements(fw.allow6.iter().map(ToString::to_string).collect());
     let (t, port) = (&fw.table, fw.port);
+    let vnis = format!("@th,96,24 {}-{}", fw.vnis[0], fw.vnis[1]);
     vec![
         format!("add table inet {t}"),
         format!("delete table inet {t}"),
@@ -232,8 +233,8 @@ pub fn nft_text(fw: &crate::plan::Firewall) -> Vec<String> {
         format!("\tset allow6 {{ type ipv6_addr{v6}; }}"),
         "\tchain input {".to_owned(),
         "\t\ttype filter hook input priority filter - 1; policy accept;".to_owned(),
-        format!("\t\tmeta l4proto udp udp dport {port} ip saddr != @allow4 counter drop"),
-        format!("\t\tmeta l4proto udp udp dport {port} ip6 saddr != @allow6 counter drop"),
+        format!("\t\tmeta l4proto udp udp dport {port} {vnis} ip saddr != @allow4 counter drop"),
+        format!("\t\tmeta l4proto udp udp dport {port} {vnis} ip6 saddr != @allow6 counter drop"),
         "\t}".to_owned(),
         "}".to_owned(),
     ]

@@ -187,10 +187,12 @@ impl fmt::Display for Change {
             Change::Up { name } => write!(f, "up {name}"),
             Change::SetFirewall { rules } => write!(
                 f,
-                "set firewall {}: only {} may send to udp port {}",
+                "set firewall {}: only {} may send to udp port {} for VNIs {}-{}",
                 rules.table,
                 allowed(rules),
-                rules.port
+                rules.port,
+                rules.vnis[0],
+                rules.vnis[1]
             ),
             Change::RemoveFirewall { table } => write!(f, "remove firewall {table}"),
         }

@@ -271,6 +271,10 @@ pub struct Firewall {
     pub table: String,
     /// The VXLAN UDP port guarded.
     pub port: u16,
+    /// The VPC's VNIs, first and last: only packets for them are this
+    /// rule set's business, so VPCs sharing a port with other members do
+    /// not shut each other out.
+    pub vnis: [u32; 2],
     /// IPv4 addresses allowed to send to it, ascending.
     pub allow4: Vec<Ipv4Addr>,
     /// IPv6 addresses allowed to send to it, ascending.
@@ -282,6 +286,7 @@ impl Firewall {
     pub fn new(
         table: String,
         port: u16,
+        vnis: [u32; 2],
         mut allow4: Vec<Ipv4Addr>,
         mut allow6: Vec<Ipv6Addr>,
     ) -> Firewall {
@@ -292,6 +297,7 @@ impl Firewall {
         Firewall {
             table,
             port,
+            vnis,
             allow4,
             allow6,
         }
@@ -310,7 +316,15 @@ impl Firewall {
             allow4.extend(m.node.ip4);
             allow6.extend(m.node.ip6);
         }
-        Firewall::new(Firewall::table_of(&spec.name), spec.port, allow4, allow6)
+        let vnis = spec.vni_range();
+        let vni = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        Firewall::new(
+            Firewall::table_of(&spec.name),
+            spec.port,
+            [vni(*vnis.start()), vni(*vnis.end())],
+            allow4,
+            allow6,
+        )
     }
 }
 

@@ -20,6 +20,10 @@ pub const BASE_NETWORK: u32 = 1;
 pub const BASE_TRANSPORT: u32 = 2;
 /// `NFT_CMP_EQ`.
 pub const CMP_EQ: u32 = 0;
+/// `NFT_CMP_LTE`.
+pub const CMP_LTE: u32 = 3;
+/// `NFT_CMP_GTE`.
+pub const CMP_GTE: u32 = 5;
 /// `NFT_LOOKUP_F_INV`: match when the key is not in the set.
 pub const LOOKUP_INV: u32 = 1;
 /// `NF_DROP`.

@@ -6,8 +6,8 @@
 //!     set allow6 { type ipv6_addr; elements = { members' IPv6 underlays } }
 //!     chain input {
 //!         type filter hook input priority filter - 1; policy accept;
-//!         meta l4proto udp udp dport PORT ip saddr != @allow4 counter drop
-//!         meta l4proto udp udp dport PORT ip6 saddr != @allow6 counter drop
+//!         meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST ip saddr != @allow4 counter drop
+//!         meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST ip6 saddr != @allow6 counter drop
 //!     }
 //! }
 //! ```
@@ -66,9 +66,11 @@ fn sets() -> [Set; 2] {
     ]
 }
 
-/// `meta l4proto udp udp dport PORT ip[6] saddr != @SET counter drop`;
-/// `set_id` as in a batch (`None` as the kernel reports it).
-pub fn rule_exprs(port: u16, v6: bool, set_id: Option<u32>) -> Vec<Expr> {
+/// `meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST ip[6] saddr !=
+/// @SET counter drop` (`@th,96,24` is the VXLAN header's VNI); `set_id` as
+/// in a batch (`None` as the kernel reports it).
+pub fn rule_exprs(port: u16, vnis: [u32; 2], v6: bool, set_id: Option<u32>) -> Vec<Expr> {
+    let vni = |v: u32| v.to_be_bytes()[1..].to_vec();
     let (nfproto, offset, len, set) = if v6 {
         (10u8, 8, 16, SET6)
     } else {
@@ -94,6 +96,22 @@ pub fn rule_exprs(port: u16, v6: bool, set_id: Option<u32>) -> Vec<Expr> {
             sreg: expr::REG_1,
             op: expr::CMP_EQ,
             data: port.to_be_bytes().to_vec(),
+        },
+        Expr::Payload {
+            dreg: expr::REG_1,
+            base: expr::BASE_TRANSPORT,
+            offset: 12,
+            len: 3,
+        },
+        Expr::Cmp {
+            sreg: expr::REG_1,
+            op: expr::CMP_GTE,
+            data: vni(vnis[0]),
+        },
+        Expr::Cmp {
+            sreg: expr::REG_1,
+            op: expr::CMP_LTE,
+            data: vni(vnis[1]),
         },
         Expr::Meta {
             key: expr::META_NFPROTO,
@@ -136,8 +154,16 @@ pub fn create(fw: &Firewall) -> Vec<Message> {
             out.push(set::add_elements(t, &s.name, id, keys));
         }
     }
-    out.push(rule::add(t, CHAIN, &rule_exprs(fw.port, false, Some(1))));
-    out.push(rule::add(t, CHAIN, &rule_exprs(fw.port, true, Some(2))));
+    out.push(rule::add(
+        t,
+        CHAIN,
+        &rule_exprs(fw.port, fw.vnis, false, Some(1)),
+    ));
+    out.push(rule::add(
+        t,
+        CHAIN,
+        &rule_exprs(fw.port, fw.vnis, true, Some(2)),
+    ));
     out
 }
 
@@ -170,12 +196,20 @@ pub fn read(table: &str, dump: &TableDump) -> Option<Firewall> {
     if dump.chains != [Some(chain())] || dump.rules.len() != 2 {
         return None;
     }
-    let port = match dump.rules[0].exprs.as_deref().ok()?.get(3)? {
-        Expr::Cmp { data, .. } => u16::from_be_bytes(data.as_slice().try_into().ok()?),
-        _ => return None,
+    // The values come from the first rule; then both must be exactly ours.
+    let first = dump.rules[0].exprs.as_deref().ok()?;
+    let data = |i: usize| match first.get(i)? {
+        Expr::Cmp { data, .. } => Some(data.as_slice()),
+        _ => None,
     };
+    let port = u16::from_be_bytes(data(3)?.try_into().ok()?);
+    let vni = |i| {
+        let [a, b, c] = <[u8; 3]>::try_from(data(i)?).ok()?;
+        Some(u32::from_be_bytes([0, a, b, c]))
+    };
+    let vnis = [vni(5)?, vni(6)?];
     for (rule, v6) in dump.rules.iter().zip([false, true]) {
-        if rule.chain != CHAIN || rule.exprs.as_ref().ok()? != &rule_exprs(port, v6, None) {
+        if rule.chain != CHAIN || rule.exprs.as_ref().ok()? != &rule_exprs(port, vnis, v6, None) {
             return None;
         }
     }
@@ -196,7 +230,7 @@ pub fn read(table: &str, dump: &TableDump) -> Option<Firewall> {
         .iter()
         .map(|k| <[u8; 16]>::try_from(k.as_slice()).ok().map(Ipv6Addr::from))
         .collect::<Option<Vec<_>>>()?;
-    Some(Firewall::new(table.to_owned(), port, allow4, allow6))
+    Some(Firewall::new(table.to_owned(), port, vnis, allow4, allow6))
 }
 
 #[cfg(test)]
@@ -207,6 +241,7 @@ mod tests {
         Firewall::new(
             "vpc_t1".to_owned(),
             4789,
+            [1, 3],
             vec![Ipv4Addr::new(198, 18, 0, 2), Ipv4Addr::new(198, 18, 0, 1)],
             vec!["2001:db8::1".parse().unwrap()],
         )
@@ -214,7 +249,8 @@ mod tests {
 
     /// `nft -f` of `add table inet vpc_t1; delete table inet vpc_t1`
     /// followed by the table in this module's documentation (port 4789,
-    /// 198.18.0.1 and .2, 2001:db8::1), as `strace -e write=3` showed it.
+    /// VNIs 1-3, 198.18.0.1 and .2, 2001:db8::1), as `strace -e write=3`
+    /// showed it.
     #[test]
     fn replace_is_byte_for_byte_what_nft_sends() {
         let want = include_bytes!("testdata/replace.bin");
@@ -236,7 +272,7 @@ mod tests {
         let reported = |v6| rule::Read {
             table: fw.table.clone(),
             chain: CHAIN.to_owned(),
-            exprs: Ok(rule_exprs(fw.port, v6, None)),
+            exprs: Ok(rule_exprs(fw.port, fw.vnis, v6, None)),
             packets: 0,
         };
         let [s4, s6] = sets();
@@ -258,7 +294,7 @@ mod tests {
         assert_eq!(read("vpc_t1", &fewer), None);
         let mut accepting = dump.clone();
         accepting.rules[1].exprs = Ok({
-            let mut e = rule_exprs(fw.port, true, None);
+            let mut e = rule_exprs(fw.port, fw.vnis, true, None);
             *e.last_mut().unwrap() = Expr::Verdict(chain::ACCEPT);
             e
         });
@@ -273,7 +309,7 @@ mod tests {
 
     #[test]
     fn expressions_decode_what_they_encode() {
-        for e in rule_exprs(4789, true, None) {
+        for e in rule_exprs(4789, [1, 3], true, None) {
             let bytes = e.encode().done();
             assert_eq!(Expr::decode(&bytes), Ok(e));
         }
