@@ -167,3 +167,35 @@ fn netns_a_stranger_cannot_send_into_the_vpc_and_the_admins_table_stays() {
         "the admin's table after teardown"
     );
 }
+
+/// Two VPCs on one port with different members, host 0 in both: each
+/// rule set judges only its own VNIs, so red's does not drop blue's member
+/// host 2, and blue's does not drop red's member host 1.
+#[test]
+fn netns_vpcs_sharing_a_port_with_other_members_both_work() {
+    let Some(lab) = Lab::new("fwtwo", 3) else {
+        return;
+    };
+    deploy(&lab, &[0, 1], Underlay::V4, "red", "10.100.0.0/24", "");
+    deploy(&lab, &[0, 2], Underlay::V4, "blue", "10.101.0.0/24", "");
+    let h0 = lab.host(0);
+    for table in ["vpc_red", "vpc_blue"] {
+        h0.sh_ok(&["nft", "list", "table", "inet", table]);
+    }
+    let r1 = guest(&lab, 0, "red", 1, 1450);
+    let r2 = guest(&lab, 1, "red", 2, 1450);
+    let b1 = guest(&lab, 0, "blue", 1, 1450);
+    let b2 = guest(&lab, 2, "blue", 2, 1450);
+    ping_both_ways(&r1, &r2);
+    ping_both_ways(&b1, &b2);
+    for (i, vpc) in [(0, "red"), (1, "red"), (0, "blue"), (2, "blue")] {
+        let st = lab
+            .host(i)
+            .run(&format!("mode=status vpc_name={vpc} --json"));
+        assert_eq!(st.code, 0, "h{i} {vpc}: {}{}", st.stdout, st.stderr);
+    }
+    for (i, vpc) in [(0, "red"), (1, "red"), (0, "blue"), (2, "blue")] {
+        lab.host(i).ok(&format!("mode=teardown vpc_name={vpc}"));
+    }
+    assert_eq!(h0.sh_ok(&["nft", "list", "ruleset"]).trim(), "");
+}

@@ -7,6 +7,11 @@
 //! in it, which is then learned with one more link dump. A bring-up is
 //! therefore a handful of round trips whatever the number of peers.
 //!
+//! The members-only rule set (`table inet vpc_<vpc>`) is nftables over a
+//! netfilter socket: [`nft`] builds and reads the bytes, `sys` moves them.
+//! `observe` dumps vpc's tables only; each firewall change is one
+//! transaction, sent after the route messages before it.
+//!
 //! `probe` talks to each tunnel's far end over a packet socket on the
 //! tunnel (`packet`), learning the far end's MAC rather than assuming it:
 //! the frames are [`wire`]'s, the exchange [`exchange`]'s, both pure.
