@@ -159,6 +159,9 @@ pub(super) struct Netfilter {
 /// not exist.
 const ENOENT: i32 = 2;
 
+/// `EPERM`: nftables are shown only with `CAP_NET_ADMIN`.
+const EPERM: i32 = 1;
+
 /// `NETLINK_NETFILTER`.
 const NETLINK_NETFILTER: isize = 12;
 
@@ -191,6 +194,17 @@ impl Netfilter {
     /// attributes of every object. A table or set that does not exist
     /// dumps nothing.
     pub(super) fn dump(&mut self, kind: nft::Kind, attrs: Vec<u8>) -> Result<Vec<Vec<u8>>> {
+        self.dump_or_refused(kind, attrs)?
+            .ok_or_else(|| os_error("nftables dump", &std::io::Error::from_raw_os_error(EPERM)))
+    }
+
+    /// Like [`Netfilter::dump`], `None` when the kernel refuses to show
+    /// nftables to this process (`EPERM`: no `CAP_NET_ADMIN`).
+    pub(super) fn dump_or_refused(
+        &mut self,
+        kind: nft::Kind,
+        attrs: Vec<u8>,
+    ) -> Result<Option<Vec<Vec<u8>>>> {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         self.socket
@@ -204,8 +218,9 @@ impl Netfilter {
                     continue;
                 }
                 match (r.msg_type, r.error()) {
-                    (nft::MSG_DONE, _) => return Ok(out),
-                    (_, Some(ENOENT)) => return Ok(Vec::new()),
+                    (nft::MSG_DONE, _) => return Ok(Some(out)),
+                    (_, Some(ENOENT)) => return Ok(Some(Vec::new())),
+                    (_, Some(EPERM)) => return Ok(None),
                     (_, Some(0)) => {}
                     (_, Some(errno)) => {
                         return Err(os_error(
