@@ -542,7 +542,7 @@ fn netns_deploy_uses_one_connection_per_node_and_dry_runs_change_nothing() {
             lines[at]
         );
         assert!(
-            lines[at + 1].starts_with("    ip "),
+            lines[at + 1].starts_with("    nft -f - <<'EOF'"),
             "{node}'s commands follow: {}",
             r.stdout
         );

@@ -72,11 +72,14 @@ fn changes(h: &Host, args: &str) -> Vec<Value> {
         .clone()
 }
 
-/// The interface a change is about: `name`, or `port` for port changes.
+/// The interface a change is about: `name`, or `port` for port changes;
+/// for a rule set, its table.
 fn subject(change: &Value) -> String {
     change
         .get("name")
         .or_else(|| change.get("port"))
+        .or_else(|| change.get("table"))
+        .or_else(|| change.pointer("/rules/table"))
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("change without name or port: {change}"))
         .to_owned()
@@ -338,8 +341,18 @@ fn netns_membership_change_touches_only_that_member() {
     sync(&lab, 0, &[1, 2, 3], "vpc1");
     for (i, old) in before.iter().enumerate() {
         let h = lab.host(i);
-        let made = changes(h, "mode=apply vpc_name=vpc1");
+        let mut made = changes(h, "mode=apply vpc_name=vpc1");
         let new = format!("vxlan{}", i + 4);
+        // The rule set lets the new member in, first; then its tunnel.
+        let firewall = made.remove(0);
+        assert_eq!(firewall["op"], "set_firewall", "{firewall}");
+        assert!(
+            firewall["rules"]["allow4"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("198.18.0.4")),
+            "{firewall}"
+        );
         assert!(
             made.iter().all(|c| subject(c) == new),
             "{}: apply touched more than {new}: {made:#?}",
@@ -376,8 +389,16 @@ fn netns_membership_change_touches_only_that_member() {
     sync(&lab, 0, &[1, 2], "vpc1");
     for (i, old) in before.iter().enumerate() {
         let h = lab.host(i);
-        let made = changes(h, "mode=apply vpc_name=vpc1");
+        let mut made = changes(h, "mode=apply vpc_name=vpc1");
         let gone = format!("vxlan{}", i + 4);
+        // First h3 is shut out by the rule set, then its tunnel goes.
+        let firewall = made.remove(0);
+        assert_eq!(firewall["op"], "set_firewall", "{firewall}");
+        assert_eq!(
+            firewall["rules"]["allow4"],
+            serde_json::json!(["198.18.0.1", "198.18.0.2", "198.18.0.3"]),
+            "{firewall}"
+        );
         let expect = serde_json::json!([{"op": "destroy", "name": gone}]);
         assert_eq!(Value::Array(made), expect, "{}", h.name());
         assert_eq!(
@@ -396,7 +417,7 @@ fn netns_membership_change_touches_only_that_member() {
     subjects.sort();
     assert_eq!(
         subjects,
-        ["vpc1", "vxlan4", "vxlan5", "vxlan6"],
+        ["vpc1", "vpc_vpc1", "vxlan4", "vxlan5", "vxlan6"],
         "{down:#?}"
     );
     assert!(h3.link("vpc1").is_none(), "bridge vpc1 still on h3");
@@ -483,7 +504,10 @@ fn netns_teardown_leaves_foreign_interfaces_alone() {
     let made = changes(h0, "mode=destroy_vxlan vpc_name=vpc1");
     assert_eq!(
         Value::Array(made),
-        serde_json::json!([{"op": "destroy", "name": "vxlan1"}])
+        serde_json::json!([
+            {"op": "destroy", "name": "vxlan1"},
+            {"op": "remove_firewall", "table": "vpc_vpc1"}
+        ])
     );
     assert_eq!(vxlan_names(h0), ["vxf"]);
     assert_eq!(
@@ -507,6 +531,7 @@ fn netns_teardown_leaves_foreign_interfaces_alone() {
         serde_json::json!([
             {"op": "destroy", "name": "vpc1"},
             {"op": "destroy", "name": "vxlan1"},
+            {"op": "remove_firewall", "table": "vpc_vpc1"},
         ])
     );
     assert_eq!(snapshot(), foreign, "teardown changed a foreign interface");
@@ -596,7 +621,9 @@ fn netns_two_vpcs_do_not_mix() {
     let down = changes(h0, "mode=teardown vpc_name=red");
     let mut subjects: Vec<String> = down.iter().map(subject).collect();
     subjects.sort();
-    assert_eq!(subjects, ["red", "vxlan1"], "{down:#?}");
+    assert_eq!(subjects, ["red", "vpc_red", "vxlan1"], "{down:#?}");
+    let blue = h0.sh(&["nft", "list", "table", "inet", "vpc_blue"]);
+    assert!(blue.status.success(), "blue's rule set went with red's");
     let blue_after: Vec<_> = indexes(h0)
         .into_iter()
         .filter(|(n, _)| blue_before.iter().any(|(b, _)| b == n))

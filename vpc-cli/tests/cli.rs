@@ -153,15 +153,19 @@ fn article_dry_run_per_node_and_os() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
+    // The members-only rule set comes before any tunnel.
+    assert_eq!(cmds[0], "nft -f - <<'EOF'", "{cmds:?}");
+    assert_eq!(linux["changes"][0]["op"], "set_firewall");
+    let first = cmds.iter().position(|c| c.starts_with("ip link")).unwrap();
     // No MAC is pinned: the kernel chooses the tunnel's.
     assert!(
-        cmds[0].starts_with("ip link add vxlan1 mtu 1430 type vxlan "),
+        cmds[first].starts_with("ip link add vxlan1 mtu 1430 type vxlan "),
         "{cmds:?}"
     );
-    assert!(cmds[0].ends_with(
+    assert!(cmds[first].ends_with(
         "type vxlan id 1 local 2a05:3580:d800:20f7::1 remote 2a01:4f8:241:500b::1 dstport 4789"
     ));
-    assert_eq!(linux["changes"][0]["op"], "create_vxlan");
+    assert_eq!(linux["changes"][1]["op"], "create_vxlan");
 }
 
 #[test]

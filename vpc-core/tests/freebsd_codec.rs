@@ -40,10 +40,12 @@ fn kind(c: &Change) -> &'static str {
         Change::DelPort { .. } => "del_port",
         Change::SetPrivate { .. } => "set_private",
         Change::Up { .. } => "up",
+        Change::SetFirewall { .. } => "set_firewall",
+        Change::RemoveFirewall { .. } => "remove_firewall",
     }
 }
 
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 14] = [
     "destroy",
     "create_bridge",
     "create_vxlan",
@@ -56,6 +58,8 @@ const KINDS: [&str; 12] = [
     "del_port",
     "set_private",
     "up",
+    "set_firewall",
+    "remove_firewall",
 ];
 
 fn v4_node(name: &str, last: u8) -> Node {
@@ -243,6 +247,21 @@ fn every_freebsd_change_has_an_ioctl_and_an_ifconfig_line() {
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert!(e.message().contains("Linux"), "{e}");
     seen.insert(kind(neighbour));
+    // No rule set on FreeBSD yet: the planner warns instead of planning one.
+    let d = plan::desired(&five(false), &me(), Platform::FreeBsd).unwrap();
+    let set = &Change::SetFirewall {
+        rules: d.firewall.clone(),
+    };
+    assert_eq!(
+        codec::requests(set).unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+    seen.insert(kind(set));
+    let remove = &Change::RemoveFirewall {
+        table: d.firewall.table.clone(),
+    };
+    assert!(codec::requests(remove).unwrap().is_empty());
+    seen.insert(kind(remove));
     let all: BTreeSet<&str> = KINDS.into_iter().collect();
     assert_eq!(seen, all, "a change kind no plan above produces");
 }

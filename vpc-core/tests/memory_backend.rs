@@ -254,7 +254,7 @@ fn any_failed_teardown_step_is_recovered() {
         .unwrap();
         converge(&mut base, &spec, "n1");
         let t = plan::teardown(&d, &base.snapshot(), Scope::All);
-        assert_eq!(t.changes.len(), 5, "the bridge and four tunnels");
+        assert_eq!(t.destroyed(), 5, "the bridge and four tunnels");
         for n in 1..=t.changes.len() as u64 {
             let mut k = base.clone();
             k.fail_at(Some(k.operations() + n));
@@ -378,4 +378,72 @@ fn memory_kernel_probes_answer_only_set_far_ends_over_a_running_link() {
     // An answer slower than the wait is none.
     assert_eq!(k.probe(&tunnels[..1], ms(0)).unwrap(), [None]);
     assert_eq!(k.probe(&[], wait).unwrap(), []);
+}
+
+/// The rule set is planned, observed and repaired like an interface: on
+/// Linux it comes first, an edit by hand is a difference that `apply`
+/// replaces whole, teardown removes it last; FreeBSD warns instead.
+#[test]
+fn the_members_only_rule_set_is_planned_repaired_and_torn_down() {
+    let spec = five();
+    let me = NodeName::new("n1").unwrap();
+    let d = plan::desired(&spec, &me, Platform::Linux).unwrap();
+    assert_eq!(d.firewall.table, "vpc_vpc1");
+    assert_eq!(d.firewall.allow4.len(), 5, "every member, this one too");
+    let mut k = MemoryKernel::new(Platform::Linux);
+    let p = plan::plan(&d, &k.observe().unwrap(), Scope::All).unwrap();
+    assert_eq!(
+        p.changes[0],
+        Change::SetFirewall {
+            rules: d.firewall.clone()
+        },
+        "before any tunnel"
+    );
+    k.apply(&p.changes).unwrap();
+    let converged = k.observe().unwrap();
+    assert!(plan::health(&d, &converged).unwrap().differences.is_empty());
+
+    k.alter_firewall("vpc_vpc1").unwrap();
+    let h = plan::health(&d, &k.observe().unwrap()).unwrap();
+    assert_eq!(
+        h.differences,
+        ["firewall vpc_vpc1 was changed: it is not the rule set vpc writes"]
+    );
+    let p = plan::plan(&d, &k.observe().unwrap(), Scope::All).unwrap();
+    assert_eq!(p.changes.len(), 1, "{:?}", p.changes);
+    k.apply(&p.changes).unwrap();
+    assert_eq!(k.observe().unwrap(), converged);
+
+    // Only the bridge's scope leaves the rule set alone.
+    let bridge = plan::teardown(&d, &converged, Scope::Bridge);
+    assert!(
+        !bridge
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::RemoveFirewall { .. }))
+    );
+    let t = plan::teardown(&d, &converged, Scope::All);
+    assert_eq!(
+        t.changes.last(),
+        Some(&Change::RemoveFirewall {
+            table: "vpc_vpc1".into()
+        })
+    );
+    k.apply(&t.changes).unwrap();
+    assert!(k.observe().unwrap().firewalls.is_empty());
+
+    let bsd = plan::desired(&spec, &me, Platform::FreeBsd).unwrap();
+    let p = plan::plan(&bsd, &Observed::default(), Scope::All).unwrap();
+    assert!(
+        !p.changes
+            .iter()
+            .any(|c| matches!(c, Change::SetFirewall { .. }))
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.starts_with("no firewall rules on this platform yet")),
+        "{:?}",
+        p.warnings
+    );
 }

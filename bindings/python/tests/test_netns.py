@@ -179,7 +179,8 @@ def test_netns_apply_status_teardown_from_python(lab: Lab) -> None:
     # A kernel that refuses: the error names the change, nothing is made.
     refused = lab.agent(0, "apply", "vpc1", net_admin=False)
     assert (refused["error"], refused["kind"]) == ("BackendError", "backend")
-    assert re.match(r"^change 1 of \d+ \(create vxlan vxlan1 vni 1 local 198\.18\.0\.1 remote 198\.18\.0\.2 ", refused["message"])
+    # The members-only rule set is the first change, before any tunnel.
+    assert re.match(r"^change 1 of \d+ \(set firewall vpc_vpc1: only 198\.18\.0\.1, 198\.18\.0\.2 may send to udp port 4789 ", refused["message"])
     assert "Operation not permitted" in refused["message"]
     assert "vxlan1" not in lab.links("h0") and "vpc1" not in lab.links("h0")
 

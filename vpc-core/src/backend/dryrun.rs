@@ -145,6 +145,9 @@ fn render_freebsd(change: &Change) -> Vec<String> {
         Change::DelPort { bridge, port } => format!("ifconfig {bridge} deletem {port}"),
         Change::SetPrivate { bridge, port } => format!("ifconfig {bridge} private {port}"),
         Change::Up { name } => format!("ifconfig {name} up"),
+        Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => {
+            format!("# {}", crate::plan::diff::NO_FIREWALL)
+        }
     };
     vec![line]
 }
@@ -198,7 +201,43 @@ fn render_linux(change: &Change) -> Vec<String> {
         Change::DelPort { port, .. } => vec![format!("ip link set dev {port} nomaster")],
         Change::SetPrivate { port, .. } => vec![format!("bridge link set dev {port} isolated on")],
         Change::Up { name } => vec![format!("ip link set dev {name} up")],
+        Change::SetFirewall { rules } => {
+            let mut v = vec!["nft -f - <<'EOF'".to_owned()];
+            v.extend(nft_text(rules));
+            v.push("EOF".to_owned());
+            v
+        }
+        Change::RemoveFirewall { table } => vec![format!("nft delete table inet {table}")],
     }
+}
+
+/// `fw` as `nft -f` input that replaces its table whole, in one
+/// transaction, as the Linux backend does.
+pub fn nft_text(fw: &crate::plan::Firewall) -> Vec<String> {
+    let elements = |all: Vec<String>| {
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("; elements = {{ {} }}", all.join(", "))
+        }
+    };
+    let v4 = elements(fw.allow4.iter().map(ToString::to_string).collect());
+    let v6 = elements(fw.allow6.iter().map(ToString::to_string).collect());
+    let (t, port) = (&fw.table, fw.port);
+    let vnis = format!("@th,96,24 {}-{}", fw.vnis[0], fw.vnis[1]);
+    vec![
+        format!("add table inet {t}"),
+        format!("delete table inet {t}"),
+        format!("table inet {t} {{"),
+        format!("\tset allow4 {{ type ipv4_addr{v4}; }}"),
+        format!("\tset allow6 {{ type ipv6_addr{v6}; }}"),
+        "\tchain input {".to_owned(),
+        "\t\ttype filter hook input priority filter - 1; policy accept;".to_owned(),
+        format!("\t\tmeta l4proto udp udp dport {port} {vnis} ip saddr != @allow4 counter drop"),
+        format!("\t\tmeta l4proto udp udp dport {port} {vnis} ip6 saddr != @allow6 counter drop"),
+        "\t}".to_owned(),
+        "}".to_owned(),
+    ]
 }
 
 #[cfg(test)]

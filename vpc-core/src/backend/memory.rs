@@ -15,7 +15,7 @@ use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::IFNAME_MAX;
 use crate::model::platform::Platform;
-use crate::plan::{Change, Iface, IfaceKind, Observed, VxlanConf};
+use crate::plan::{Change, FirewallTable, Iface, IfaceKind, Observed, VxlanConf};
 
 /// The in-memory kernel.
 #[derive(Debug, Clone)]
@@ -27,6 +27,7 @@ pub struct MemoryKernel {
     fail_at: Option<u64>,
     ignore_at: Option<u64>,
     far_ends: BTreeMap<IpAddr, Duration>,
+    firewalls: BTreeMap<String, FirewallTable>,
 }
 
 impl MemoryKernel {
@@ -40,6 +41,7 @@ impl MemoryKernel {
             fail_at: None,
             ignore_at: None,
             far_ends: BTreeMap::new(),
+            firewalls: BTreeMap::new(),
         }
     }
 
@@ -49,6 +51,9 @@ impl MemoryKernel {
         for i in observed.ifaces {
             k.next_index = k.next_index.max(i.index + 1);
             k.ifaces.insert(i.name.clone(), i);
+        }
+        for f in observed.firewalls {
+            k.firewalls.insert(f.table.clone(), f);
         }
         k
     }
@@ -98,6 +103,19 @@ impl MemoryKernel {
         })
     }
 
+    /// Changes rule set `table` by hand, as an admin editing it would:
+    /// it then holds something vpc does not write.
+    pub fn alter_firewall(&mut self, table: &str) -> Result<()> {
+        let f = self.firewalls.get_mut(table).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Backend,
+                format!("firewall {table} does not exist"),
+            )
+        })?;
+        f.rules = None;
+        Ok(())
+    }
+
     /// Operations carried out or attempted so far.
     pub fn operations(&self) -> u64 {
         self.operations
@@ -107,6 +125,7 @@ impl MemoryKernel {
     pub fn snapshot(&self) -> Observed {
         Observed {
             ifaces: self.ifaces.values().cloned().collect(),
+            firewalls: self.firewalls.values().cloned().collect(),
         }
     }
 
@@ -335,6 +354,25 @@ impl MemoryKernel {
                 let i = self.get_mut(name)?;
                 i.up = true;
                 i.running = true;
+            }
+            Change::SetFirewall { rules } => {
+                if self.platform != Platform::Linux {
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("{}: {}", rules.table, crate::plan::diff::NO_FIREWALL),
+                    ));
+                }
+                // One transaction: whatever the table held goes.
+                self.firewalls.insert(
+                    rules.table.clone(),
+                    FirewallTable {
+                        table: rules.table.clone(),
+                        rules: Some(rules.clone()),
+                    },
+                );
+            }
+            Change::RemoveFirewall { table } => {
+                self.firewalls.remove(table);
             }
         }
         Ok(())

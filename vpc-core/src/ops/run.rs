@@ -143,7 +143,7 @@ pub fn remove_on(
         version: REPORT_VERSION,
         outcome,
         vpc: req.vpc.clone(),
-        removed: plan.changes.len(),
+        removed: plan.destroyed(),
     })
 }
 
@@ -460,7 +460,7 @@ pub fn leave_on(
         vpc: req.vpc.clone(),
         node: me,
         outcome,
-        removed: plan.changes.len(),
+        removed: plan.destroyed(),
     })
 }
 

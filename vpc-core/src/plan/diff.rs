@@ -6,7 +6,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::state::{Desired, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf};
+use super::state::{
+    Desired, Firewall, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::IfAddr;
 use crate::model::mesh::vni_of_name;
@@ -110,6 +112,32 @@ pub enum Change {
         /// Interface.
         name: String,
     },
+    /// Replace the VPC's rule set, whatever its table holds, with `rules`,
+    /// in one transaction.
+    SetFirewall {
+        /// The whole rule set.
+        rules: Firewall,
+    },
+    /// Remove one of vpc's rule sets.
+    RemoveFirewall {
+        /// Its name.
+        table: String,
+    },
+}
+
+/// The addresses of `fw`, comma-separated, for messages.
+pub(crate) fn allowed(fw: &Firewall) -> String {
+    let all: Vec<String> = fw
+        .allow4
+        .iter()
+        .map(ToString::to_string)
+        .chain(fw.allow6.iter().map(ToString::to_string))
+        .collect();
+    if all.is_empty() {
+        "nobody".to_owned()
+    } else {
+        all.join(", ")
+    }
 }
 
 impl fmt::Display for Change {
@@ -157,6 +185,16 @@ impl fmt::Display for Change {
             Change::DelPort { bridge, port } => write!(f, "remove port {port} from {bridge}"),
             Change::SetPrivate { bridge, port } => write!(f, "set port {port} of {bridge} private"),
             Change::Up { name } => write!(f, "up {name}"),
+            Change::SetFirewall { rules } => write!(
+                f,
+                "set firewall {}: only {} may send to udp port {} for VNIs {}-{}",
+                rules.table,
+                allowed(rules),
+                rules.port,
+                rules.vnis[0],
+                rules.vnis[1]
+            ),
+            Change::RemoveFirewall { table } => write!(f, "remove firewall {table}"),
         }
     }
 }
@@ -183,9 +221,20 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+impl Plan {
+    /// How many interfaces the plan destroys (a rule set is not one).
+    pub fn destroyed(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c, Change::Destroy { .. }))
+            .count()
+    }
+}
+
 /// Changes grouped by phase; the phases run in field order.
 #[derive(Default)]
 struct Phases {
+    firewall: Vec<Change>,
     destroy: Vec<Change>,
     create: Vec<Change>,
     set: Vec<Change>,
@@ -199,6 +248,7 @@ struct Phases {
 impl Phases {
     fn into_changes(self) -> Vec<Change> {
         [
+            self.firewall,
             self.destroy,
             self.create,
             self.set,
@@ -302,6 +352,7 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
     let mut plan = Plan::default();
 
     if do_tunnels {
+        firewall_changes(desired, observed, &mut p, &mut plan.warnings);
         // A foreign vxlan holding a tunnel's VNI on the same local address
         // and port would make the kernel refuse the tunnel midway: refuse
         // the whole plan now instead, before anything changes.
@@ -430,6 +481,31 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
     Ok(plan)
 }
 
+/// The note that this platform's backend makes no rule set yet.
+pub(crate) const NO_FIREWALL: &str = "no firewall rules on this platform yet: anyone who \
+    reaches this host's VXLAN port can send frames into the VPC";
+
+/// The rule set comes first: no tunnel is created before only members
+/// may reach it.
+fn firewall_changes(
+    desired: &Desired,
+    observed: &Observed,
+    p: &mut Phases,
+    warnings: &mut Vec<String>,
+) {
+    match desired.platform {
+        Platform::FreeBsd => warnings.push(NO_FIREWALL.to_owned()),
+        Platform::Linux => {
+            let have = observed.firewall(&desired.firewall.table);
+            if have.and_then(|f| f.rules.as_ref()) != Some(&desired.firewall) {
+                p.firewall.push(Change::SetFirewall {
+                    rules: desired.firewall.clone(),
+                });
+            }
+        }
+    }
+}
+
 /// Changes for one tunnel, given what exists under its name (`None` when it
 /// is missing or about to be recreated).
 fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, desired: &Desired, p: &mut Phases) {
@@ -531,6 +607,12 @@ pub fn teardown(desired: &Desired, observed: &Observed, scope: Scope) -> Plan {
         changes.extend(owned.into_iter().map(|i| Change::Destroy {
             name: i.name.clone(),
         }));
+        // Last: the guard stays while a tunnel does.
+        if let Some(f) = observed.firewall(&desired.firewall.table) {
+            changes.push(Change::RemoveFirewall {
+                table: f.table.clone(),
+            });
+        }
     }
     Plan { changes, warnings }
 }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::diff::{Change, Scope, plan, underlay_carriers, underlay_down};
-use super::state::{Desired, IfaceKind, Observed, VxlanConf};
+use super::state::{Desired, FirewallTable, IfaceKind, Observed, VxlanConf};
 use crate::error::Result;
 use crate::model::name::{NodeName, VpcName};
 
@@ -118,6 +118,29 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
                 format!("port {port} of {bridge} is not split-horizon (private / isolated)")
             }
             Change::Up { name } => format!("{name} is down"),
+            Change::SetFirewall { rules } => match observed.firewall(&rules.table) {
+                None => format!(
+                    "firewall {} is missing: anyone may send to udp port {}",
+                    rules.table, rules.port
+                ),
+                Some(FirewallTable { rules: None, .. }) => format!(
+                    "firewall {} was changed: it is not the rule set vpc writes",
+                    rules.table
+                ),
+                Some(FirewallTable {
+                    rules: Some(have), ..
+                }) => format!(
+                    "firewall {} lets {} send to udp port {}; expected {} to udp port {}",
+                    rules.table,
+                    super::diff::allowed(have),
+                    have.port,
+                    super::diff::allowed(rules),
+                    rules.port
+                ),
+            },
+            Change::RemoveFirewall { table } => {
+                format!("firewall {table} should not exist")
+            }
         };
         // A recreated tunnel's own changes follow from the recreation.
         if let Some(name) = change_subject(c)
@@ -199,5 +222,6 @@ fn change_subject(c: &Change) -> Option<&str> {
         Change::AddPort { port, .. }
         | Change::DelPort { port, .. }
         | Change::SetPrivate { port, .. } => Some(port),
+        Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => None,
     }
 }

@@ -22,5 +22,6 @@ pub use diff::{Change, Plan, Scope, check_addresses, check_underlay, owned_after
 pub use guest::{attach, attach_undo, detach, reattach};
 pub use health::{Health, TunnelHealth, health};
 pub use state::{
-    Desired, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf, desired,
+    Desired, FIREWALL_PREFIX, Firewall, FirewallTable, Iface, IfaceKind, Observed, OwnedIface,
+    OwnedKind, Tunnel, VxlanConf, desired,
 };

@@ -1,7 +1,7 @@
 //! What a node must have (desired, from the spec) and what its kernel
 //! holds (observed).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
@@ -79,6 +79,9 @@ pub struct Desired {
     /// so `apply` brings them back into the bridge ([`super::reattach`]).
     #[serde(skip)]
     pub guests: Vec<String>,
+    /// Who may send to the VPC's VXLAN port here: the members' underlay
+    /// addresses, and nobody else.
+    pub firewall: Firewall,
 }
 
 impl Desired {
@@ -252,7 +255,91 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
         platform,
         owned: None,
         guests: Vec::new(),
+        firewall: Firewall::of(spec),
     })
+}
+
+/// The members-only underlay of one VPC: on every member, only the
+/// members' underlay addresses may send to the VPC's VXLAN port. The same
+/// on every member (this node is in it too: it is what the spec says, and
+/// a rule set that differs per node would be one more thing to get wrong).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Firewall {
+    /// The rule set's name in the kernel, `vpc_<vpc>` (Linux: `table inet
+    /// vpc_<vpc>`): one per VPC, so removing one VPC's touches no other.
+    pub table: String,
+    /// The VXLAN UDP port guarded.
+    pub port: u16,
+    /// The VPC's VNIs, first and last: only packets for them are this
+    /// rule set's business, so VPCs sharing a port with other members do
+    /// not shut each other out.
+    pub vnis: [u32; 2],
+    /// IPv4 addresses allowed to send to it, ascending.
+    pub allow4: Vec<Ipv4Addr>,
+    /// IPv6 addresses allowed to send to it, ascending.
+    pub allow6: Vec<Ipv6Addr>,
+}
+
+impl Firewall {
+    /// A rule set with its addresses sorted and deduplicated.
+    pub fn new(
+        table: String,
+        port: u16,
+        vnis: [u32; 2],
+        mut allow4: Vec<Ipv4Addr>,
+        mut allow6: Vec<Ipv6Addr>,
+    ) -> Firewall {
+        allow4.sort_unstable();
+        allow4.dedup();
+        allow6.sort_unstable();
+        allow6.dedup();
+        Firewall {
+            table,
+            port,
+            vnis,
+            allow4,
+            allow6,
+        }
+    }
+
+    /// The rule set's name for VPC `vpc`.
+    pub fn table_of(vpc: &VpcName) -> String {
+        format!("{}{vpc}", FIREWALL_PREFIX)
+    }
+
+    /// The rule set `spec` asks of every member.
+    pub fn of(spec: &Spec) -> Firewall {
+        let mut allow4 = Vec::new();
+        let mut allow6 = Vec::new();
+        for m in spec.members.iter().flatten() {
+            allow4.extend(m.node.ip4);
+            allow6.extend(m.node.ip6);
+        }
+        let vnis = spec.vni_range();
+        let vni = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        Firewall::new(
+            Firewall::table_of(&spec.name),
+            spec.port,
+            [vni(*vnis.start()), vni(*vnis.end())],
+            allow4,
+            allow6,
+        )
+    }
+}
+
+/// The prefix of the rule sets vpc makes: a table named so is vpc's.
+pub const FIREWALL_PREFIX: &str = "vpc_";
+
+/// One of vpc's rule sets as the kernel holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallTable {
+    /// Its name.
+    pub table: String,
+    /// What it holds, when that is exactly a rule set vpc writes; `None`
+    /// when it was changed (a rule removed, a chain added…).
+    pub rules: Option<Firewall>,
 }
 
 /// A vxlan interface's tunnel settings as the kernel reports them.
@@ -329,11 +416,19 @@ pub struct Iface {
 pub struct Observed {
     /// Interfaces.
     pub ifaces: Vec<Iface>,
+    /// vpc's rule sets (tables named `vpc_…`; the admin's are not read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub firewalls: Vec<FirewallTable>,
 }
 
 impl Observed {
     /// The interface called `name`.
     pub fn get(&self, name: &str) -> Option<&Iface> {
         self.ifaces.iter().find(|i| i.name == name)
+    }
+
+    /// vpc's rule set called `table`.
+    pub fn firewall(&self, table: &str) -> Option<&FirewallTable> {
+        self.firewalls.iter().find(|f| f.table == table)
     }
 }

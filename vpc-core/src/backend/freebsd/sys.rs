@@ -350,7 +350,10 @@ impl Backend for FreeBsdKernel {
                 i.private = private;
             }
         }
-        Ok(Observed { ifaces })
+        Ok(Observed {
+            ifaces,
+            firewalls: Vec::new(),
+        })
     }
 
     fn apply(&mut self, changes: &[Change]) -> Result<()> {

@@ -7,6 +7,11 @@
 //! in it, which is then learned with one more link dump. A bring-up is
 //! therefore a handful of round trips whatever the number of peers.
 //!
+//! The members-only rule set (`table inet vpc_<vpc>`) is nftables over a
+//! netfilter socket: [`nft`] builds and reads the bytes, `sys` moves them.
+//! `observe` dumps vpc's tables only; each firewall change is one
+//! transaction, sent after the route messages before it.
+//!
 //! `probe` talks to each tunnel's far end over a packet socket on the
 //! tunnel (`packet`), learning the far end's MAC rather than assuming it:
 //! the frames are [`wire`]'s, the exchange [`exchange`]'s, both pure.
@@ -18,6 +23,7 @@
 
 pub mod codec;
 pub mod exchange;
+pub mod nft;
 mod packet;
 mod sys;
 pub mod wire;
@@ -30,11 +36,13 @@ use netlink_packet_route::neighbour::NeighbourMessage;
 use std::time::Duration;
 
 use self::codec::{Indexes, NeedsIndex, decode, encode};
-use self::sys::Netlink;
+use self::nft::ruleset::{self, TableDump};
+use self::nft::{Kind, attr, chain, rule, set, table};
+use self::sys::{Netfilter, Netlink};
 use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::platform::Platform;
-use crate::plan::{Change, Observed};
+use crate::plan::{Change, FIREWALL_PREFIX, FirewallTable, Observed};
 
 /// The kernel of the network namespace this process runs in.
 pub struct LinuxKernel {
@@ -42,6 +50,8 @@ pub struct LinuxKernel {
     indexes: Indexes,
     /// Link groups in use at the last dump.
     groups: Vec<u32>,
+    /// The nftables socket, opened at first use.
+    netfilter: Option<Netfilter>,
 }
 
 impl std::fmt::Debug for LinuxKernel {
@@ -59,7 +69,99 @@ impl LinuxKernel {
             netlink: Netlink::open()?,
             indexes: Indexes::new(),
             groups: Vec::new(),
+            netfilter: None,
         })
+    }
+
+    fn netfilter(&mut self) -> Result<&mut Netfilter> {
+        if self.netfilter.is_none() {
+            self.netfilter = Some(Netfilter::open()?);
+        }
+        self.netfilter
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Backend, "no netfilter socket"))
+    }
+
+    /// vpc's rule sets: the `inet` tables named `vpc_…`, each read from
+    /// dumps of that table only. The admin's tables are listed by name and
+    /// never read further.
+    fn firewalls(&mut self) -> Result<Vec<FirewallTable>> {
+        let bad = |m: String| Error::new(ErrorKind::Backend, format!("nftables answer: {m}"));
+        let nf = self.netfilter()?;
+        let mut names = Vec::new();
+        // Without CAP_NET_ADMIN (a dry run by a user) nftables are not
+        // shown: none is seen, so the plan shows the rule set being made,
+        // as it would on a node that has none.
+        let Some(tables) = nf.dump_or_refused(Kind::GetTable, Vec::new())? else {
+            return Ok(Vec::new());
+        };
+        for t in tables {
+            let a = attr::parse(&t).map_err(bad)?;
+            if let Some(name) = attr::get_str(&a, table::NAME)
+                && name.starts_with(FIREWALL_PREFIX)
+            {
+                names.push(name.to_owned());
+            }
+        }
+        let mut out = Vec::new();
+        for name in names {
+            let filter = rule::of_table(&name);
+            let mut dump = TableDump::default();
+            for c in nf.dump(Kind::GetChain, filter.clone())? {
+                let (t, c) = chain::read(&c).map_err(bad)?;
+                if t == name {
+                    dump.chains.push(c);
+                }
+            }
+            for s in nf.dump(Kind::GetSet, filter.clone())? {
+                let (t, s) = set::read(&s).map_err(bad)?;
+                if t != name {
+                    continue;
+                }
+                let mut keys = Vec::new();
+                if let Some(s) = &s {
+                    for e in nf.dump(Kind::GetSetElem, set::elements_of(&name, &s.name))? {
+                        keys.extend(set::read_elements(&e).map_err(bad)?.1);
+                    }
+                }
+                dump.sets.push((s, keys));
+            }
+            for r in nf.dump(Kind::GetRule, filter)? {
+                let r = rule::read(&r).map_err(bad)?;
+                if r.table == name {
+                    dump.rules.push(r);
+                }
+            }
+            out.push(FirewallTable {
+                rules: ruleset::read(&name, &dump),
+                table: name,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Carries out firewall change `i` in one transaction.
+    fn firewall(&mut self, i: usize, changes: &[Change]) -> Result<()> {
+        let messages = match &changes[i] {
+            Change::SetFirewall { rules } => ruleset::replace(rules),
+            Change::RemoveFirewall { table } => ruleset::remove(table),
+            _ => return Ok(()),
+        };
+        if let Some((at, errno)) = self.netfilter()?.transact(&messages)? {
+            let why = std::io::Error::from_raw_os_error(errno);
+            return Err(Error::new(
+                ErrorKind::Backend,
+                format!(
+                    "change {} of {} ({}) failed: nftables refused message {} of the \
+                     transaction, so none of it was made: {why}",
+                    i + 1,
+                    changes.len(),
+                    changes[i],
+                    at + 1
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn links(&mut self) -> Result<Vec<LinkMessage>> {
@@ -172,7 +274,8 @@ impl Backend for LinuxKernel {
         let neighbours = codec::neighbours(self.netlink.dump(
             RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
         )?);
-        let observed = decode(&links, &addrs, &neighbours)?;
+        let mut observed = decode(&links, &addrs, &neighbours)?;
+        observed.firewalls = self.firewalls()?;
         self.indexes = observed
             .ifaces
             .iter()
@@ -211,6 +314,16 @@ impl Backend for LinuxKernel {
                 continue;
             }
             let change = &changes[i];
+            if matches!(
+                change,
+                Change::SetFirewall { .. } | Change::RemoveFirewall { .. }
+            ) {
+                // In order: what came before is made first.
+                self.flush(&mut pending, changes)?;
+                self.firewall(i, changes)?;
+                i += 1;
+                continue;
+            }
             let messages = match encode(change, &self.indexes) {
                 Ok(m) => m,
                 Err(NeedsIndex(_)) => {

@@ -10,6 +10,7 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 use super::codec::Mode;
 use super::codec::frame::{Acks, Dump};
+use super::nft;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Most bytes of requests in one `send(2)`: well under the socket's send
@@ -143,5 +144,136 @@ impl Netlink {
             }
         }
         Ok(None)
+    }
+}
+
+/// A netfilter netlink socket (`NETLINK_NETFILTER`): nftables dumps and
+/// transactions. The bytes are [`super::nft`]'s.
+pub(super) struct Netfilter {
+    socket: Socket,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+/// `ENOENT`: the kernel's answer to a dump of a table or set that does
+/// not exist.
+const ENOENT: i32 = 2;
+
+/// `EPERM`: nftables are shown only with `CAP_NET_ADMIN`.
+const EPERM: i32 = 1;
+
+/// `NETLINK_NETFILTER`.
+const NETLINK_NETFILTER: isize = 12;
+
+impl Netfilter {
+    /// Opens and binds a socket.
+    pub(super) fn open() -> Result<Netfilter> {
+        let mut socket = Socket::new(NETLINK_NETFILTER).map_err(|e| os_error("socket", &e))?;
+        socket.bind_auto().map_err(|e| os_error("bind", &e))?;
+        socket
+            .connect(&SocketAddr::new(0, 0))
+            .map_err(|e| os_error("connect", &e))?;
+        socket
+            .set_cap_ack(true)
+            .map_err(|e| os_error("setsockopt", &e))?;
+        Ok(Netfilter {
+            socket,
+            // Varied by process: a stale answer of another run never matches.
+            seq: std::process::id() << 12,
+            buf: vec![0; RECV_BYTES],
+        })
+    }
+
+    fn receive(&mut self) -> Result<usize> {
+        self.socket
+            .recv(&mut &mut self.buf[..], 0)
+            .map_err(|e| os_error("recv", &e))
+    }
+
+    /// Dumps `kind` of the `inet` family, filtered by `attrs`: the
+    /// attributes of every object. A table or set that does not exist
+    /// dumps nothing.
+    pub(super) fn dump(&mut self, kind: nft::Kind, attrs: Vec<u8>) -> Result<Vec<Vec<u8>>> {
+        self.dump_or_refused(kind, attrs)?
+            .ok_or_else(|| os_error("nftables dump", &std::io::Error::from_raw_os_error(EPERM)))
+    }
+
+    /// Like [`Netfilter::dump`], `None` when the kernel refuses to show
+    /// nftables to this process (`EPERM`: no `CAP_NET_ADMIN`).
+    pub(super) fn dump_or_refused(
+        &mut self,
+        kind: nft::Kind,
+        attrs: Vec<u8>,
+    ) -> Result<Option<Vec<Vec<u8>>>> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        self.socket
+            .send(&nft::dump_request(kind, attrs, seq), 0)
+            .map_err(|e| os_error("send", &e))?;
+        let mut out = Vec::new();
+        loop {
+            let n = self.receive()?;
+            for r in nft::replies(&self.buf[..n]).map_err(|m| Error::new(ErrorKind::Backend, m))? {
+                if r.seq != seq {
+                    continue;
+                }
+                match (r.msg_type, r.error()) {
+                    (nft::MSG_DONE, _) => return Ok(Some(out)),
+                    (_, Some(ENOENT)) => return Ok(Some(Vec::new())),
+                    (_, Some(EPERM)) => return Ok(None),
+                    (_, Some(0)) => {}
+                    (_, Some(errno)) => {
+                        return Err(os_error(
+                            "nftables dump",
+                            &std::io::Error::from_raw_os_error(errno),
+                        ));
+                    }
+                    _ => out.push(r.attrs().to_vec()),
+                }
+            }
+        }
+    }
+
+    /// Sends `messages` as one transaction, every one asking for an
+    /// answer; the kernel commits all of them or none. Returns the
+    /// position and errno of the first one refused.
+    pub(super) fn transact(&mut self, messages: &[nft::Message]) -> Result<Option<(usize, i32)>> {
+        let first = self.seq.wrapping_add(1);
+        self.seq = self.seq.wrapping_add(messages.len() as u32 + 2);
+        let bytes = nft::batch(messages, first, true);
+        self.socket
+            .send(&bytes, 0)
+            .map_err(|e| os_error("send", &e))?;
+        // Messages are numbered first + 1 ..= first + len.
+        let mut answered = vec![false; messages.len()];
+        let mut refused: Option<(usize, i32)> = None;
+        while answered.iter().any(|a| !a) {
+            let n = self.receive()?;
+            for r in nft::replies(&self.buf[..n]).map_err(|m| Error::new(ErrorKind::Backend, m))? {
+                let Some(errno) = r.error() else { continue };
+                let at = r.seq.wrapping_sub(first).wrapping_sub(1) as usize;
+                if r.seq == first {
+                    // The batch itself was refused (no nf_tables, no
+                    // permission): nothing else will answer.
+                    return Ok(Some((0, errno)));
+                }
+                let Some(slot) = answered.get_mut(at) else {
+                    continue;
+                };
+                *slot = true;
+                if errno != 0 && refused.is_none_or(|(p, _)| at < p) {
+                    refused = Some((at, errno));
+                }
+            }
+            // A refused batch is aborted: once an error came, the kernel
+            // may not answer what follows, so stop at the first error
+            // when every message before it answered.
+            if let Some((at, _)) = refused
+                && answered[..at].iter().all(|a| *a)
+            {
+                break;
+            }
+        }
+        Ok(refused)
     }
 }

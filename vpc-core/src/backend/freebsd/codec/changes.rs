@@ -126,5 +126,13 @@ pub fn requests(change: &Change) -> Result<Vec<Request>> {
             vec![make_private(&IfName::new(bridge)?, &IfName::new(port)?)]
         }
         Change::Up { name } => vec![up(&IfName::new(name)?)],
+        // The planner makes no rule set here yet (a plan warning says so).
+        Change::SetFirewall { rules } => {
+            return Err(Error::new(
+                crate::error::ErrorKind::Unsupported,
+                format!("{}: {}", rules.table, crate::plan::diff::NO_FIREWALL),
+            ));
+        }
+        Change::RemoveFirewall { .. } => Vec::new(),
     })
 }

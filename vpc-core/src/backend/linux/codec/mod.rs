@@ -91,6 +91,8 @@ pub fn encode(
 ) -> Result<Vec<(Mode, RouteNetlinkMessage)>, NeedsIndex> {
     use Mode::{Create, Plain};
     let out = match change {
+        // Carried by the netfilter socket ([`super::nft`]), not rtnetlink.
+        Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => Vec::new(),
         Change::Destroy { name } => {
             vec![(
                 Plain,
@@ -495,7 +497,10 @@ pub fn decode(
             ifaces[at].neighbours.push((ip, mac));
         }
     }
-    Ok(Observed { ifaces })
+    Ok(Observed {
+        ifaces,
+        firewalls: Vec::new(),
+    })
 }
 
 #[cfg(test)]
