@@ -390,7 +390,15 @@ fn the_members_only_rule_set_is_planned_repaired_and_torn_down() {
     let d = plan::desired(&spec, &me, Platform::Linux).unwrap();
     assert_eq!(d.firewall.table, "vpc_vpc1");
     assert_eq!(d.firewall.allow4.len(), 5, "every member, this one too");
-    let mut k = MemoryKernel::new(Platform::Linux);
+    // A node with its underlay: status finds nothing else wrong.
+    let underlay: plan::Observed = serde_json::from_value(serde_json::json!({
+        "ifaces": [{
+            "name": "eth0", "index": 2, "kind": { "other": "ether" }, "mtu": 1500,
+            "up": true, "running": true, "addrs": ["198.18.0.1/24"],
+        }]
+    }))
+    .unwrap();
+    let mut k = MemoryKernel::with(Platform::Linux, underlay);
     let p = plan::plan(&d, &k.observe().unwrap(), Scope::All).unwrap();
     assert_eq!(
         p.changes[0],
