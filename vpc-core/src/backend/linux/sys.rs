@@ -31,6 +31,20 @@ fn os_error(what: &str, e: &std::io::Error) -> Error {
     Error::new(ErrorKind::Backend, format!("netlink {what} failed: {e}"))
 }
 
+/// A netlink socket of `protocol`, bound and connected to the kernel.
+fn connected(protocol: isize) -> Result<Socket> {
+    let mut socket = Socket::new(protocol).map_err(|e| os_error("socket", &e))?;
+    socket.bind_auto().map_err(|e| os_error("bind", &e))?;
+    socket
+        .connect(&SocketAddr::new(0, 0))
+        .map_err(|e| os_error("connect", &e))?;
+    // Acknowledgements without a copy of the request: smaller answers.
+    socket
+        .set_cap_ack(true)
+        .map_err(|e| os_error("setsockopt", &e))?;
+    Ok(socket)
+}
+
 /// A route netlink socket.
 pub(super) struct Netlink {
     socket: Socket,
@@ -41,17 +55,8 @@ pub(super) struct Netlink {
 impl Netlink {
     /// Opens and binds a socket.
     pub(super) fn open() -> Result<Netlink> {
-        let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| os_error("socket", &e))?;
-        socket.bind_auto().map_err(|e| os_error("bind", &e))?;
-        socket
-            .connect(&SocketAddr::new(0, 0))
-            .map_err(|e| os_error("connect", &e))?;
-        // Acknowledgements without a copy of the request: smaller answers.
-        socket
-            .set_cap_ack(true)
-            .map_err(|e| os_error("setsockopt", &e))?;
         Ok(Netlink {
-            socket,
+            socket: connected(NETLINK_ROUTE)?,
             seq: 0,
             buf: vec![0; RECV_BYTES],
         })
@@ -168,16 +173,8 @@ const NETLINK_NETFILTER: isize = 12;
 impl Netfilter {
     /// Opens and binds a socket.
     pub(super) fn open() -> Result<Netfilter> {
-        let mut socket = Socket::new(NETLINK_NETFILTER).map_err(|e| os_error("socket", &e))?;
-        socket.bind_auto().map_err(|e| os_error("bind", &e))?;
-        socket
-            .connect(&SocketAddr::new(0, 0))
-            .map_err(|e| os_error("connect", &e))?;
-        socket
-            .set_cap_ack(true)
-            .map_err(|e| os_error("setsockopt", &e))?;
         Ok(Netfilter {
-            socket,
+            socket: connected(NETLINK_NETFILTER)?,
             // Varied by process: a stale answer of another run never matches.
             seq: std::process::id() << 12,
             buf: vec![0; RECV_BYTES],
