@@ -189,7 +189,13 @@ pub fn converge_with(
     let mut spec = store.require_vpc(vpc)?;
     let me = store.this_node()?;
     let changed = match bridge_ips {
-        Some(addrs) => spec.set_bridge_addrs(&me.name, addrs.to_vec())?,
+        Some(addrs) => {
+            // A change of the spec: only on its initiator, checked under
+            // the lock so that a spec received meanwhile is seen.
+            let instead = super::state::set_member_command(&spec.name, &me.name, addrs);
+            super::state::require_initiator(&spec, &me.name, &instead)?;
+            spec.set_bridge_addrs(&me.name, addrs.to_vec())?
+        }
         None => false,
     };
     let desired = desired_of(store, &spec, backend)?;

@@ -177,12 +177,10 @@ pub fn set_member(store: &Store, req: &request::SetMember) -> Result<report::Vpc
     vpc_report(&spec, Some(outcome))
 }
 
-/// `init_bridge bridge_ips=` sets this host's addresses in the spec: only
-/// on the initiator, like every change of a spec. `node` is the member
-/// whose addresses change (a dry run may plan for another). Checked
-/// before `converge` takes the lock, to keep this rule out of the kernel
-/// operations: a spec received in between keeps the initiator unless it
-/// was redefined elsewhere.
+/// `init_bridge dryrun=1 bridge_ips=` answers as the command would: only
+/// on the initiator, like every change of a spec (the live command checks
+/// it under the lock, in `kernel::converge_with`). `node` is the member
+/// whose addresses change (a dry run may plan for another).
 fn check_own_addrs(store: &Store, spec: &Spec, node: &NodeName, addrs: &[IfAddr]) -> Result<()> {
     let me = store.this_node()?.name;
     let instead = state::set_member_command(&spec.name, node, addrs);
@@ -345,9 +343,6 @@ pub fn converge_on(
     // The new addresses are stored only once every check has passed.
     let bridge_ips = req.bridge_ips.as_deref();
     let me = store.this_node()?.name;
-    if let Some(addrs) = bridge_ips {
-        check_own_addrs(store, &store.require_vpc(&req.vpc)?, &me, addrs)?;
-    }
     let plan = kernel::converge_with(store, &req.vpc, kernel, req.scope, bridge_ips)?;
     Ok(changes(&req.vpc, me, kernel.platform(), plan))
 }
