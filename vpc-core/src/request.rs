@@ -245,6 +245,20 @@ fn underlay(p: &Pairs<'_>) -> Result<(Option<Ipv4Addr>, Option<Ipv6Addr>)> {
     ))
 }
 
+/// A node from `ip4=`/`ip6=` and the NAT keys `local4=`, `local6=`,
+/// `inbound=`.
+fn node_behind_nat(p: &Pairs<'_>, name: NodeName) -> Result<Node> {
+    let (ip4, ip6) = underlay(p)?;
+    let mut node = Node::new(name, ip4, ip6)?;
+    node.local4 = p.parse("local4", |v| parse_ip("local4", v, "IPv4"))?;
+    node.local6 = p.parse("local6", |v| parse_ip("local6", v, "IPv6"))?;
+    node.inbound = p
+        .parse("inbound", |v| parse_flag("inbound", v))?
+        .unwrap_or(true);
+    node.check()?;
+    Ok(node)
+}
+
 /// `bridge_ips=A/P[,A/P…]`; `0` or empty means none (CBSD's convention).
 pub fn bridge_ips(text: &str) -> Result<Vec<IfAddr>> {
     if text.is_empty() || text == "0" {
@@ -293,14 +307,31 @@ impl FromPairs for NodeInit {
     const OP: &'static str = "init";
     const KEYS: &'static [Key] = &[
         req("name", "this host's name (a host name)"),
-        opt("ip4", "this host's IPv4 underlay address"),
-        opt("ip6", "this host's IPv6 underlay address"),
+        opt(
+            "ip4",
+            "this host's IPv4 underlay address, as the other members reach it",
+        ),
+        opt(
+            "ip6",
+            "this host's IPv6 underlay address, as the other members reach it",
+        ),
+        opt(
+            "local4",
+            "behind a 1:1 NAT: the IPv4 address on this host's interface (ip4= is the public one)",
+        ),
+        opt(
+            "local6",
+            "behind a 1:1 NAT: the IPv6 address on this host's interface",
+        ),
+        opt(
+            "inbound",
+            "0 = nobody can reach this host (masquerading router): it needs encrypt=wireguard; default 1",
+        ),
     ];
     fn read(p: &Pairs<'_>) -> Result<Self> {
         let name = required_node_name(p, "name")?;
-        let (ip4, ip6) = underlay(p)?;
         Ok(NodeInit {
-            node: Node::new(name, ip4, ip6)?,
+            node: node_behind_nat(p, name)?,
         })
     }
 }

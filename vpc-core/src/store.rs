@@ -112,12 +112,30 @@ fn upgrade_guests(from: u32, doc: serde_json::Value) -> serde_json::Value {
 /// The environment variable that chooses the state directory.
 pub const STATE_DIR_ENV: &str = "VPC_STATE_DIR";
 
+/// The state directory of this platform when [`STATE_DIR_ENV`] is not set.
+pub fn default_dir_of_platform() -> &'static str {
+    if cfg!(target_os = "freebsd") {
+        "/var/db/vpc"
+    } else {
+        "/var/lib/vpc"
+    }
+}
+
+/// The key file, relative to the state directory, of the WireGuard
+/// interface `ifname`: one private key per encrypted VPC, named by its
+/// interface (`keys/vpcwg<vni_base>.key`), 0600.
+pub fn wg_key_file_of(ifname: &str) -> String {
+    format!("{KEYS_DIR}/{ifname}.key")
+}
+
+/// The directory of WireGuard private keys in the state directory.
+pub const KEYS_DIR: &str = "keys";
+
 /// The state directory when [`STATE_DIR_ENV`] is not set.
 pub fn default_dir() -> PathBuf {
     match std::env::var_os(STATE_DIR_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ if cfg!(target_os = "freebsd") => PathBuf::from("/var/db/vpc"),
-        _ => PathBuf::from("/var/lib/vpc"),
+        _ => PathBuf::from(default_dir_of_platform()),
     }
 }
 
@@ -135,6 +153,18 @@ pub struct Identity {
     /// IPv6 underlay address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip6: Option<Ipv6Addr>,
+    /// The IPv4 address on its interface behind a 1:1 NAT (`local4=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local4: Option<Ipv4Addr>,
+    /// The IPv6 address on its interface behind a 1:1 NAT (`local6=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local6: Option<Ipv6Addr>,
+    /// Whether others can reach it (`inbound=0`: behind masquerade).
+    #[serde(
+        default = "crate::model::node::reachable",
+        skip_serializing_if = "crate::model::node::is_reachable"
+    )]
+    pub inbound: bool,
 }
 
 impl Identity {
@@ -144,6 +174,9 @@ impl Identity {
             name: self.name.clone(),
             ip4: self.ip4,
             ip6: self.ip6,
+            local4: self.local4,
+            local6: self.local6,
+            inbound: self.inbound,
         }
     }
 }
@@ -162,6 +195,18 @@ pub struct NodeRecord {
     /// IPv6 underlay address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip6: Option<Ipv6Addr>,
+    /// The IPv4 address on its interface behind a 1:1 NAT (`local4=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local4: Option<Ipv4Addr>,
+    /// The IPv6 address on its interface behind a 1:1 NAT (`local6=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local6: Option<Ipv6Addr>,
+    /// Whether others can reach it (`inbound=0`: behind masquerade).
+    #[serde(
+        default = "crate::model::node::reachable",
+        skip_serializing_if = "crate::model::node::is_reachable"
+    )]
+    pub inbound: bool,
     /// SSH port.
     #[serde(default = "default_ssh_port")]
     pub port: u16,
@@ -199,6 +244,9 @@ impl NodeRecord {
             name: node.name,
             ip4: node.ip4,
             ip6: node.ip6,
+            local4: node.local4,
+            local6: node.local6,
+            inbound: node.inbound,
             port: default_ssh_port(),
             user: default_ssh_user(),
             command: default_command(),
@@ -220,6 +268,9 @@ impl NodeRecord {
             name: self.name.clone(),
             ip4: self.ip4,
             ip6: self.ip6,
+            local4: self.local4,
+            local6: self.local6,
+            inbound: self.inbound,
         }
     }
 

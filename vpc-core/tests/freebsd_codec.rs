@@ -42,6 +42,8 @@ fn kind(c: &Change) -> &'static str {
         Change::Up { .. } => "up",
         Change::SetFirewall { .. } => "set_firewall",
         Change::RemoveFirewall { .. } => "remove_firewall",
+        Change::CreateWireguard { .. } => "create_wireguard",
+        Change::SetWireguard { .. } => "set_wireguard",
     }
 }
 

@@ -253,6 +253,9 @@ fn fixture(label: &str) -> Fixture {
         name: me.name,
         ip4: me.ip4,
         ip6: me.ip6,
+        local4: None,
+        local6: None,
+        inbound: true,
     };
     Fixture {
         dir,
@@ -972,6 +975,7 @@ fn receive_refuses_a_vpc_this_node_is_not_a_member_of() {
     v1.members[0] = Some(vpc_core::model::mesh::Member {
         node: node("c", "198.18.0.4"),
         bridge_addrs: Vec::new(),
+        wg_key: None,
     });
     v1.generation = 5;
     let e = expect_err(

@@ -148,8 +148,48 @@ fn render_freebsd(change: &Change) -> Vec<String> {
         Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => {
             format!("# {}", crate::plan::diff::NO_FIREWALL)
         }
+        Change::CreateWireguard {
+            name,
+            mtu,
+            description,
+        } => format!(
+            "ifconfig wg create name {name} mtu {mtu} description {}",
+            sh(description)
+        ),
+        Change::SetWireguard { device } => return wg_setconf(device),
     };
     vec![line]
+}
+
+/// `device` as `wg setconf` input, which replaces the whole configuration
+/// as vpc does. The private key is read from this host's key file, never
+/// printed.
+pub fn wg_setconf(device: &crate::plan::WgDevice) -> Vec<String> {
+    let mut v = vec![
+        format!("wg setconf {} /dev/stdin <<EOF", device.name),
+        "[Interface]".to_owned(),
+        format!(
+            "PrivateKey = $(cat \"${{{}:-{}}}/{}\")",
+            crate::store::STATE_DIR_ENV,
+            crate::store::default_dir_of_platform(),
+            crate::store::wg_key_file_of(&device.name)
+        ),
+        format!("ListenPort = {}", device.listen_port),
+    ];
+    for p in &device.peers {
+        v.push("[Peer]".to_owned());
+        v.push(format!("PublicKey = {}", p.public_key));
+        if let Some(e) = p.endpoint {
+            v.push(format!("Endpoint = {e}"));
+        }
+        let allowed: Vec<String> = p.allowed_ips.iter().map(ToString::to_string).collect();
+        v.push(format!("AllowedIPs = {}", allowed.join(", ")));
+        if p.keepalive != 0 {
+            v.push(format!("PersistentKeepalive = {}", p.keepalive));
+        }
+    }
+    v.push("EOF".to_owned());
+    v
 }
 
 fn render_linux(change: &Change) -> Vec<String> {
@@ -208,6 +248,15 @@ fn render_linux(change: &Change) -> Vec<String> {
             v
         }
         Change::RemoveFirewall { table } => vec![format!("nft delete table inet {table}")],
+        Change::CreateWireguard {
+            name,
+            mtu,
+            description,
+        } => vec![
+            format!("ip link add {name} mtu {mtu} type wireguard"),
+            format!("ip link set dev {name} alias {}", sh(description)),
+        ],
+        Change::SetWireguard { device } => wg_setconf(device),
     }
 }
 
@@ -225,7 +274,12 @@ pub fn nft_text(fw: &crate::plan::Firewall) -> Vec<String> {
     let v6 = elements(fw.allow6.iter().map(ToString::to_string).collect());
     let (t, port) = (&fw.table, fw.port);
     let vnis = format!("@th,96,24 {}-{}", fw.vnis[0], fw.vnis[1]);
-    vec![
+    // On an encrypted VPC, VXLAN for its VNIs comes only out of its
+    // WireGuard interface.
+    let via = fw.via.as_ref().map(|i| {
+        format!("\t\tmeta l4proto udp udp dport {port} {vnis} iifname != \"{i}\" counter drop")
+    });
+    [
         format!("add table inet {t}"),
         format!("delete table inet {t}"),
         format!("table inet {t} {{"),
@@ -233,11 +287,16 @@ pub fn nft_text(fw: &crate::plan::Firewall) -> Vec<String> {
         format!("\tset allow6 {{ type ipv6_addr{v6}; }}"),
         "\tchain input {".to_owned(),
         "\t\ttype filter hook input priority filter - 1; policy accept;".to_owned(),
+    ]
+    .into_iter()
+    .chain(via)
+    .chain([
         format!("\t\tmeta l4proto udp udp dport {port} {vnis} ip saddr != @allow4 counter drop"),
         format!("\t\tmeta l4proto udp udp dport {port} {vnis} ip6 saddr != @allow6 counter drop"),
         "\t}".to_owned(),
         "}".to_owned(),
-    ]
+    ])
+    .collect()
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::IFNAME_MAX;
 use crate::model::platform::Platform;
-use crate::plan::{Change, FirewallTable, Iface, IfaceKind, Observed, VxlanConf};
+use crate::plan::{Change, FirewallTable, Iface, IfaceKind, Observed, VxlanConf, WgDevice};
 
 /// The in-memory kernel.
 #[derive(Debug, Clone)]
@@ -28,6 +28,7 @@ pub struct MemoryKernel {
     ignore_at: Option<u64>,
     far_ends: BTreeMap<IpAddr, Duration>,
     firewalls: BTreeMap<String, FirewallTable>,
+    wireguard: BTreeMap<String, WgDevice>,
 }
 
 impl MemoryKernel {
@@ -42,6 +43,7 @@ impl MemoryKernel {
             ignore_at: None,
             far_ends: BTreeMap::new(),
             firewalls: BTreeMap::new(),
+            wireguard: BTreeMap::new(),
         }
     }
 
@@ -54,6 +56,9 @@ impl MemoryKernel {
         }
         for f in observed.firewalls {
             k.firewalls.insert(f.table.clone(), f);
+        }
+        for d in observed.wireguard {
+            k.wireguard.insert(d.name.clone(), d);
         }
         k
     }
@@ -126,6 +131,7 @@ impl MemoryKernel {
         Observed {
             ifaces: self.ifaces.values().cloned().collect(),
             firewalls: self.firewalls.values().cloned().collect(),
+            wireguard: self.wireguard.values().cloned().collect(),
         }
     }
 
@@ -176,6 +182,7 @@ impl MemoryKernel {
         match change {
             Change::Destroy { name } => {
                 let gone = self.ifaces.remove(name).ok_or_else(|| no_such(name))?;
+                self.wireguard.remove(name);
                 if gone.kind == IfaceKind::Bridge {
                     for i in self
                         .ifaces
@@ -373,6 +380,35 @@ impl MemoryKernel {
             }
             Change::RemoveFirewall { table } => {
                 self.firewalls.remove(table);
+            }
+            Change::CreateWireguard {
+                name,
+                mtu,
+                description,
+            } => self.create(Iface {
+                kind: IfaceKind::Wireguard,
+                mtu: *mtu,
+                description: Some(description.clone()),
+                ..blank(name)
+            })?,
+            Change::SetWireguard { device } => {
+                let i = self.get_mut(&device.name)?;
+                if i.kind != IfaceKind::Wireguard {
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("{} is not a WireGuard interface", device.name),
+                    ));
+                }
+                let Some(key) = &device.private_key else {
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("{} is given no private key", device.name),
+                    ));
+                };
+                // The kernel keeps the private key and tells its public half.
+                let mut held = device.clone();
+                held.public_key = Some(key.public());
+                self.wireguard.insert(device.name.clone(), held);
             }
         }
         Ok(())

@@ -39,6 +39,10 @@ pub struct Member {
     /// Addresses this node puts on its VPC bridge (`bridge_ips=`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bridge_addrs: Vec<IfAddr>,
+    /// On an encrypted VPC, the public half of the WireGuard key this
+    /// node made for it (`None` until `deploy` has asked the node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wg_key: Option<crate::model::wgkey::PublicKey>,
 }
 
 /// Number of unordered pairs among `n` things.

@@ -63,3 +63,4 @@ pub mod node;
 pub mod platform;
 pub mod quota;
 pub mod spec;
+pub mod wgkey;

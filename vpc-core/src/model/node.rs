@@ -20,6 +20,30 @@ pub struct Node {
     /// IPv6 underlay address, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip6: Option<Ipv6Addr>,
+    /// The IPv4 address on this host's interface, when `ip4` is the one
+    /// others reach it by through a 1:1 NAT (`local4=`): tunnels send from
+    /// it, and the underlay check looks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local4: Option<Ipv4Addr>,
+    /// The IPv6 twin of `local4` (`local6=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local6: Option<Ipv6Addr>,
+    /// Whether others can reach it at all (`inbound=0`: behind a
+    /// masquerading router). Such a node sends first and keeps the way
+    /// open (WireGuard's persistent keepalive); it needs `encrypt=wireguard`
+    /// and peers that are reachable.
+    #[serde(default = "reachable", skip_serializing_if = "is_reachable")]
+    pub inbound: bool,
+}
+
+/// The default of `inbound`.
+pub(crate) fn reachable() -> bool {
+    true
+}
+
+/// Whether `inbound` is its default.
+pub(crate) fn is_reachable(inbound: &bool) -> bool {
+    *inbound
 }
 
 impl Node {
@@ -27,7 +51,14 @@ impl Node {
     /// be a tunnel end (unspecified, loopback, link-local, IPv4-mapped,
     /// multicast, broadcast) are refused.
     pub fn new(name: NodeName, ip4: Option<Ipv4Addr>, ip6: Option<Ipv6Addr>) -> Result<Node> {
-        let node = Node { name, ip4, ip6 };
+        let node = Node {
+            name,
+            ip4,
+            ip6,
+            local4: None,
+            local6: None,
+            inbound: true,
+        };
         node.check()?;
         Ok(node)
     }
@@ -40,8 +71,27 @@ impl Node {
                 self.name
             )));
         }
-        let addrs = [self.ip4.map(IpAddr::V4), self.ip6.map(IpAddr::V6)];
-        for (key, a) in ["ip4", "ip6"].into_iter().zip(addrs) {
+        if self.local4.is_some() && self.ip4.is_none() {
+            return Err(Error::invalid(format!(
+                "local4 of node {} is given without ip4: expected ip4= (the address others \
+                 reach it by) beside local4= (the one on its interface)",
+                self.name
+            )));
+        }
+        if self.local6.is_some() && self.ip6.is_none() {
+            return Err(Error::invalid(format!(
+                "local6 of node {} is given without ip6: expected ip6= (the address others \
+                 reach it by) beside local6= (the one on its interface)",
+                self.name
+            )));
+        }
+        let addrs = [
+            self.ip4.map(IpAddr::V4),
+            self.ip6.map(IpAddr::V6),
+            self.local4.map(IpAddr::V4),
+            self.local6.map(IpAddr::V6),
+        ];
+        for (key, a) in ["ip4", "ip6", "local4", "local6"].into_iter().zip(addrs) {
             if let Some(range) = a.and_then(special_range_of) {
                 return Err(Error::invalid(format!(
                     "{key} {} of node {} is not valid: it lies in {range}; \
@@ -60,6 +110,21 @@ impl Node {
             Family::V4 => self.ip4.map(IpAddr::V4),
             Family::V6 => self.ip6.map(IpAddr::V6),
         }
+    }
+
+    /// The address of `family` on this host's own interface: `local4=` /
+    /// `local6=` behind a 1:1 NAT, else the advertised one.
+    pub fn local(&self, family: Family) -> Option<IpAddr> {
+        match family {
+            Family::V4 => self.local4.or(self.ip4).map(IpAddr::V4),
+            Family::V6 => self.local6.or(self.ip6).map(IpAddr::V6),
+        }
+    }
+
+    /// The local address of `addr`'s family, for a tunnel whose local end
+    /// the peer map gives as the advertised address `addr`.
+    pub fn local_of(&self, addr: IpAddr) -> IpAddr {
+        self.local(Family::of(addr)).unwrap_or(addr)
     }
 
     /// Which families the node speaks, for messages.

@@ -89,6 +89,56 @@ pub struct Spec {
     /// take down; a node leaves this list when it rejoins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub departed: Vec<NodeName>,
+    /// `encrypt=wireguard`: the tunnels run inside WireGuard. `None` is
+    /// `encrypt=none`, CBSD's plain VXLAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wireguard: Option<WgSpec>,
+}
+
+/// How an encrypted VPC's WireGuard runs: the same on every member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WgSpec {
+    /// The UDP port every member's WireGuard listens on.
+    pub port: u16,
+    /// The inner network: member slot `k` has its address `k + 1`.
+    pub network: Network,
+}
+
+/// `encrypt=`: whether the underlay carries the VPC in the clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encrypt {
+    /// Plain VXLAN, as CBSD makes it.
+    #[default]
+    None,
+    /// VXLAN inside WireGuard.
+    Wireguard,
+}
+
+crate::model::words!(Encrypt, "encrypt", { None => "none", Wireguard => "wireguard" });
+
+/// The name of an encrypted VPC's WireGuard interface is this and its
+/// VNI base.
+pub const WG_INTERFACE_PREFIX: &str = "vpcwg";
+
+/// WireGuard's customary port, the default `wg_port`.
+pub const DEFAULT_WG_PORT: u16 = 51820;
+
+/// The default inner network of an encrypted VPC: a unique local IPv6
+/// /64 (RFC 4193) whose 40-bit global ID is taken from the VPC's name and
+/// VNI base, so it is the same wherever the spec is and unlikely to meet
+/// any other network.
+pub fn default_wg_network(name: &VpcName, vni_base: u32) -> Network {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.as_str().bytes().chain(vni_base.to_be_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let id = h & 0xff_ffff_ffff;
+    let addr = (0xfd_u128 << 120) | (u128::from(id) << 80);
+    Network::parse(&format!("{}/64", std::net::Ipv6Addr::from(addr)))
+        .unwrap_or_else(|_| Network::parse("fd00::/64").expect("a valid network"))
 }
 
 /// The tunable part of a spec, as given with `key=value` words.
@@ -112,6 +162,12 @@ pub struct Options {
     pub vlan: bool,
     /// `max_guests=`, `max_cpus=`, `max_mem=`, `max_disk=`.
     pub quota: Quota,
+    /// `encrypt=`.
+    pub encrypt: Encrypt,
+    /// `wg_port=`; default [`DEFAULT_WG_PORT`].
+    pub wg_port: Option<u16>,
+    /// `wg_network=`; default [`default_wg_network`].
+    pub wg_network: Option<Network>,
 }
 
 impl Default for Options {
@@ -126,6 +182,9 @@ impl Default for Options {
             mtu: None,
             vlan: false,
             quota: Quota::default(),
+            encrypt: Encrypt::None,
+            wg_port: None,
+            wg_network: None,
         }
     }
 }
@@ -176,6 +235,18 @@ pub const OPTION_KEYS: &[(&str, &str)] = &[
     (
         "max_disk",
         "most disk over all guests, e.g. 2t; 0 = unlimited",
+    ),
+    (
+        "encrypt",
+        "none (default: plain VXLAN, as CBSD) or wireguard (VXLAN inside WireGuard; use it across the Internet)",
+    ),
+    (
+        "wg_port",
+        "with encrypt=wireguard: the UDP port WireGuard listens on; default 51820",
+    ),
+    (
+        "wg_network",
+        "with encrypt=wireguard: the inner network, one address per member; default a ULA /64 from the VPC's name",
     ),
 ];
 
@@ -234,6 +305,13 @@ impl Options {
             "max_cpus" => self.quota.max_cpus = parse_number(key, value, 0..=u64::MAX)?,
             "max_mem" => self.quota.max_mem = quota::parse_size(key, value)?,
             "max_disk" => self.quota.max_disk = quota::parse_size(key, value)?,
+            "encrypt" => self.encrypt = value.parse()?,
+            "wg_port" => self.wg_port = Some(parse_number(key, value, 1..=65535)?),
+            "wg_network" => {
+                self.wg_network = Some(Network::parse(value).map_err(|e| {
+                    Error::invalid(e.message().replacen("peer_network", "wg_network", 1))
+                })?)
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -273,6 +351,7 @@ impl Spec {
             members.push(Some(Member {
                 node,
                 bridge_addrs: Vec::new(),
+                wg_key: None,
             }));
         }
         let vni_base = match options.vni_base {
@@ -296,7 +375,29 @@ impl Spec {
             vlan: options.vlan,
             quota: options.quota,
             departed: Vec::new(),
+            wireguard: None,
         };
+        if options.encrypt == Encrypt::None
+            && (options.wg_port.is_some() || options.wg_network.is_some())
+        {
+            let key = if options.wg_port.is_some() {
+                "wg_port"
+            } else {
+                "wg_network"
+            };
+            return Err(Error::invalid(format!(
+                "{key} is given but encrypt is none: expected encrypt=wireguard with it"
+            )));
+        }
+        let mut spec = spec;
+        if options.encrypt == Encrypt::Wireguard {
+            spec.wireguard = Some(WgSpec {
+                port: options.wg_port.unwrap_or(DEFAULT_WG_PORT),
+                network: options
+                    .wg_network
+                    .unwrap_or_else(|| default_wg_network(&spec.name, spec.vni_base)),
+            });
+        }
         spec.check()?;
         spec.check_beside(held)?;
         Ok(spec)
@@ -387,6 +488,7 @@ impl Spec {
             return Err(Error::invalid("port 0 is not valid: expected 1 to 65535"));
         }
         mesh::check_capacity(&self.members, &self.link_plan()?, self.vni_base)?;
+        self.check_wireguard()?;
         self.mtu()?;
         Ok(())
     }
@@ -542,8 +644,158 @@ impl Spec {
 
     /// The VPC-wide MTU.
     pub fn mtu(&self) -> Result<u32> {
+        self.budget().map(|b| b.mtu)
+    }
+
+    /// The VPC-wide MTU and where it comes from.
+    pub fn budget(&self) -> Result<mtu::Budget> {
         let worst = mesh::worst_family(&self.members)?;
-        mtu::vpc_mtu(self.underlay_mtu, worst, self.vlan, self.mtu)
+        match &self.wireguard {
+            Some(wg) => mtu::wg_vpc_mtu(
+                self.underlay_mtu,
+                worst,
+                wg.network.family(),
+                self.vlan,
+                self.mtu,
+            ),
+            None => {
+                let family = worst.unwrap_or(crate::model::addr::Family::V6);
+                Ok(mtu::Budget {
+                    underlay: self.underlay_mtu,
+                    wireguard: None,
+                    vxlan: (family, mtu::overhead(family, self.vlan)),
+                    mtu: mtu::vpc_mtu(self.underlay_mtu, worst, self.vlan, self.mtu)?,
+                })
+            }
+        }
+    }
+
+    /// The WireGuard interface of an encrypted VPC, `vpcwg<vni_base>`: the
+    /// VNI base is unique among a host's VPCs, and the name short enough
+    /// for every kernel.
+    pub fn wg_interface(&self) -> String {
+        format!("{WG_INTERFACE_PREFIX}{}", self.vni_base)
+    }
+
+    /// The inner (WireGuard) address of member `slot`, with the inner
+    /// network's prefix; `None` on a plain VPC.
+    pub fn inner_addr(&self, slot: usize) -> Option<IfAddr> {
+        let wg = self.wireguard.as_ref()?;
+        Some(IfAddr {
+            addr: wg.network.nth(slot as u128 + 1),
+            prefix: wg.network.prefix(),
+        })
+    }
+
+    /// The rules of an encrypted VPC, and of members behind NAT.
+    fn check_wireguard(&self) -> Result<()> {
+        let hidden: Vec<&Member> = self.members().filter(|m| !m.node.inbound).collect();
+        let Some(wg) = &self.wireguard else {
+            if let Some(m) = hidden.first() {
+                return Err(Error::invalid(format!(
+                    "member {} has inbound=0 (nobody can reach it), which works only inside \
+                     WireGuard: expected encrypt=wireguard for VPC {}",
+                    m.node.name, self.name
+                )));
+            }
+            if let Some(m) = self.members().find(|m| m.wg_key.is_some()) {
+                return Err(Error::invalid(format!(
+                    "member {} has a wg_key but VPC {} is not encrypted: expected no wg_key \
+                     without wireguard",
+                    m.node.name, self.name
+                )));
+            }
+            return Ok(());
+        };
+        if let [a, b, ..] = hidden[..] {
+            return Err(Error::invalid(format!(
+                "members {} and {} both have inbound=0: neither can reach the other, so their \
+                 pair cannot work; expected at most one member nobody can reach",
+                a.node.name, b.node.name
+            )));
+        }
+        if wg.port == 0 {
+            return Err(Error::invalid(
+                "wireguard.port 0 is not valid: expected 1 to 65535",
+            ));
+        }
+        let net = wg.network;
+        if let Some(why) = net.unusable() {
+            return Err(Error::invalid(format!(
+                "wg_network {net} {why}: expected {USABLE_NETWORK}"
+            )));
+        }
+        // Slot k has address k + 1; IPv4 keeps its broadcast address.
+        let spare = match net.family() {
+            crate::model::addr::Family::V4 => 2,
+            crate::model::addr::Family::V6 => 1,
+        };
+        let hosts = net.blocks(net.family().bits());
+        if hosts < self.members.len() as u128 + spare {
+            return Err(Error::new(
+                ErrorKind::Capacity,
+                format!(
+                    "wg_network {net} holds {} member addresses; {} are needed: expected a \
+                     larger network",
+                    hosts.saturating_sub(spare),
+                    self.members.len()
+                ),
+            ));
+        }
+        if net.overlaps(&self.peer_network) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "wg_network {net} overlaps peer_network {}: expected networks apart",
+                    self.peer_network
+                ),
+            ));
+        }
+        for m in self.members() {
+            let n = &m.node;
+            let all = [
+                n.ip4.map(IpAddr::V4),
+                n.ip6.map(IpAddr::V6),
+                n.local4.map(IpAddr::V4),
+                n.local6.map(IpAddr::V6),
+            ];
+            if let Some(u) = all.into_iter().flatten().find(|u| net.contains(*u)) {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "wg_network {net} overlaps the underlay address {u} of member {}: \
+                         expected a network apart from every member's underlay",
+                        n.name
+                    ),
+                ));
+            }
+            if let Some(b) = m.bridge_addrs.iter().find(|b| net.overlaps(&b.subnet())) {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "bridge_ips {b} of member {} overlaps wg_network {net}: expected a \
+                         network apart from the inner addresses",
+                        n.name
+                    ),
+                ));
+            }
+        }
+        let mut keys: Vec<(&crate::model::wgkey::PublicKey, &NodeName)> = self
+            .members()
+            .filter_map(|m| m.wg_key.as_ref().map(|k| (k, &m.node.name)))
+            .collect();
+        keys.sort_unstable();
+        if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "members {} and {} have the same wg_key: expected a key pair of each \
+                     member's own",
+                    w[0].1, w[1].1
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The VNIs this VPC reserves on every member.
@@ -629,6 +881,7 @@ impl Spec {
         let member = Some(Member {
             node,
             bridge_addrs: Vec::new(),
+            wg_key: None,
         });
         match next.members.iter_mut().find(|s| s.is_none()) {
             Some(slot) => *slot = member,

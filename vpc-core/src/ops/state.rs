@@ -21,6 +21,9 @@ pub fn node_init(store: &Store, node: Node) -> Result<Outcome> {
         name: node.name,
         ip4: node.ip4,
         ip6: node.ip6,
+        local4: node.local4,
+        local6: node.local6,
+        inbound: node.inbound,
     };
     let outcome = match store.identity()? {
         Some(old) if old == id => return Ok(Outcome::Unchanged),

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::state::{
     Desired, Firewall, Iface, IfaceKind, Observed, OwnedIface, OwnedKind, Tunnel, VxlanConf,
+    WgDevice,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::IfAddr;
@@ -123,6 +124,22 @@ pub enum Change {
         /// Its name.
         table: String,
     },
+    /// Create an encrypted VPC's WireGuard interface (the kernel's, or a
+    /// userspace one where the kernel has none).
+    CreateWireguard {
+        /// Interface.
+        name: String,
+        /// MTU.
+        mtu: u32,
+        /// Description.
+        description: String,
+    },
+    /// Give a WireGuard interface its whole configuration — key, port and
+    /// every peer, replacing the ones it has — in one request.
+    SetWireguard {
+        /// The configuration; its private key is never serialized.
+        device: WgDevice,
+    },
 }
 
 /// The addresses of `fw`, comma-separated, for messages.
@@ -195,6 +212,43 @@ impl fmt::Display for Change {
                 rules.vnis[1]
             ),
             Change::RemoveFirewall { table } => write!(f, "remove firewall {table}"),
+            Change::CreateWireguard {
+                name,
+                mtu,
+                description,
+            } => write!(
+                f,
+                "create wireguard {name} mtu {mtu} description {description}"
+            ),
+            Change::SetWireguard { device } => {
+                write!(
+                    f,
+                    "set wireguard {} port {} key {} peers",
+                    device.name,
+                    device.listen_port,
+                    device
+                        .public_key
+                        .map_or_else(|| "none".to_owned(), |k| k.to_string())
+                )?;
+                if device.peers.is_empty() {
+                    f.write_str(" none")?;
+                }
+                for peer in &device.peers {
+                    write!(f, " {}", peer.public_key)?;
+                    match peer.endpoint {
+                        Some(e) => write!(f, " endpoint {e}")?,
+                        None => f.write_str(" endpoint learned")?,
+                    }
+                    let allowed: Vec<String> =
+                        peer.allowed_ips.iter().map(ToString::to_string).collect();
+                    write!(f, " allowed {}", allowed.join(","))?;
+                    if peer.keepalive != 0 {
+                        write!(f, " keepalive {}", peer.keepalive)?;
+                    }
+                    f.write_str(";")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -266,6 +320,7 @@ fn conflict(name: &str, what: &str, found: &IfaceKind) -> Error {
     let found = match found {
         IfaceKind::Vxlan(_) => "vxlan".to_owned(),
         IfaceKind::Bridge => "bridge".to_owned(),
+        IfaceKind::Wireguard => "wireguard".to_owned(),
         IfaceKind::Other(k) => k.clone(),
     };
     Error::new(
@@ -345,6 +400,21 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
         tunnels.push((t, have));
     }
 
+    let wireguard = match &desired.wireguard {
+        Some(wg) => {
+            let name = wg.device.name.as_str();
+            match by_name.get(name) {
+                Some(i) if i.kind != IfaceKind::Wireguard => {
+                    return Err(conflict(name, "wireguard", &i.kind));
+                }
+                Some(i) if !desired.made(i) => {
+                    return Err(not_ours(desired, i, "its WireGuard interface"));
+                }
+                have => Some((wg, have.copied())),
+            }
+        }
+        None => None,
+    };
     let do_tunnels = scope != Scope::Bridge;
     let do_bridge = scope != Scope::Tunnels;
     let bridge_after = do_bridge || bridge.is_some();
@@ -353,6 +423,9 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
 
     if do_tunnels {
         firewall_changes(desired, observed, &mut p, &mut plan.warnings);
+        if let Some((wg, have)) = wireguard {
+            wireguard_changes(desired, wg, have, observed, &mut p);
+        }
         // A foreign vxlan holding a tunnel's VNI on the same local address
         // and port would make the kernel refuse the tunnel midway: refuse
         // the whole plan now instead, before anything changes.
@@ -506,6 +579,56 @@ fn firewall_changes(
     }
 }
 
+/// The WireGuard interface comes before the tunnels that run inside it:
+/// created first, configured (key, port, peers in one request) before any
+/// tunnel is up.
+fn wireguard_changes(
+    desired: &Desired,
+    wg: &super::state::Wireguard,
+    have: Option<&Iface>,
+    observed: &Observed,
+    p: &mut Phases,
+) {
+    let name = wg.device.name.clone();
+    let description = desired.wireguard_description();
+    match have {
+        None => p.create.push(Change::CreateWireguard {
+            name: name.clone(),
+            mtu: wg.mtu,
+            description,
+        }),
+        Some(i) => {
+            if i.mtu != wg.mtu {
+                p.set.push(Change::SetMtu {
+                    name: name.clone(),
+                    mtu: wg.mtu,
+                });
+            }
+            if i.description.as_deref() != Some(description.as_str()) {
+                p.set.push(Change::SetDescription {
+                    name: name.clone(),
+                    text: description,
+                });
+            }
+        }
+    }
+    let configured = have.is_some()
+        && observed
+            .wireguard
+            .iter()
+            .any(|d| d.name == name && wg.device.same(d));
+    if !configured {
+        p.set.push(Change::SetWireguard {
+            device: wg.device.clone(),
+        });
+    }
+    let addrs = have.map(|i| i.addrs.as_slice()).unwrap_or(&[]);
+    addr_changes(&name, addrs, std::slice::from_ref(&wg.addr), p);
+    if !have.is_some_and(|i| i.up) {
+        p.up.push(Change::Up { name });
+    }
+}
+
 /// Changes for one tunnel, given what exists under its name (`None` when it
 /// is missing or about to be recreated).
 fn tunnel_changes(t: &Tunnel, have: Option<&Iface>, desired: &Desired, p: &mut Phases) {
@@ -607,6 +730,19 @@ pub fn teardown(desired: &Desired, observed: &Observed, scope: Scope) -> Plan {
         changes.extend(owned.into_iter().map(|i| Change::Destroy {
             name: i.name.clone(),
         }));
+        // The WireGuard interface the tunnels ran inside, after them.
+        if let Some(wg) = &desired.wireguard
+            && let Some(i) = observed.get(&wg.device.name)
+            && i.kind == IfaceKind::Wireguard
+        {
+            if desired.made(i) {
+                changes.push(Change::Destroy {
+                    name: i.name.clone(),
+                });
+            } else {
+                warnings.push(left_alone(desired, i));
+            }
+        }
         // Last: the guard stays while a tunnel does.
         if let Some(f) = observed.firewall(&desired.firewall.table) {
             changes.push(Change::RemoveFirewall {
@@ -631,6 +767,7 @@ pub fn owned_after(
     let created = |name: &str| {
         changes.iter().any(|c| {
             matches!(c, Change::CreateBridge { name: n, .. } | Change::CreateVxlan { name: n, .. }
+                | Change::CreateWireguard { name: n, .. }
                 if n == name)
         })
     };
@@ -660,21 +797,21 @@ pub fn owned_after(
 }
 
 /// The interfaces holding this node's underlay addresses (each once, with
-/// the first of its addresses a tunnel uses), in tunnel order.
+/// the first of its addresses the VPC sends from), in tunnel order.
 pub(crate) fn underlay_carriers<'a>(
     desired: &Desired,
     observed: &'a Observed,
 ) -> Vec<(&'a Iface, IpAddr)> {
     let mut carriers: Vec<(&Iface, IpAddr)> = Vec::new();
-    for t in &desired.tunnels {
+    for (addr, _) in desired.underlay() {
         let carrier = observed
             .ifaces
             .iter()
-            .find(|i| i.addrs.iter().any(|a| a.addr == t.local));
+            .find(|i| i.addrs.iter().any(|a| a.addr == addr));
         if let Some(c) = carrier
             && !carriers.iter().any(|(i, _)| i.name == c.name)
         {
-            carriers.push((c, t.local));
+            carriers.push((c, addr));
         }
     }
     carriers
@@ -723,39 +860,37 @@ pub fn check_addresses(desired: &Desired, observed: &Observed) -> Result<()> {
     Ok(())
 }
 
-/// Checks, before anything is changed, that every tunnel's local underlay
-/// address is on an interface whose MTU carries the VPC MTU plus the VXLAN
-/// overhead.
+/// Checks, before anything is changed, that every underlay address the
+/// VPC sends from is on an interface whose MTU carries the VPC MTU plus
+/// the overhead (VXLAN's, and on an encrypted VPC WireGuard's).
 pub fn check_underlay(desired: &Desired, observed: &Observed) -> Result<()> {
-    let mut checked: Vec<IpAddr> = Vec::new();
-    for t in &desired.tunnels {
-        if checked.contains(&t.local) {
-            continue;
-        }
-        checked.push(t.local);
+    for (addr, need) in desired.underlay() {
         let carrier = observed
             .ifaces
             .iter()
-            .find(|i| i.addrs.iter().any(|a| a.addr == t.local));
+            .find(|i| i.addrs.iter().any(|a| a.addr == addr));
         let Some(carrier) = carrier else {
             return Err(Error::new(
                 ErrorKind::NotFound,
                 format!(
-                    "underlay address {} of this node is on no interface: expected it configured \
-                     (it is this node's address in the spec; see vpc node mode=init)",
-                    t.local
+                    "underlay address {addr} of this node is on no interface: expected it \
+                     configured (it is this node's address in the spec, or its local4=/local6= \
+                     behind NAT; see vpc node mode=init)"
                 ),
             ));
         };
-        let need = desired.mtu
-            + crate::model::mtu::overhead(crate::model::addr::Family::of(t.local), desired.vlan);
         if carrier.mtu < need {
+            let over = if desired.wireguard.is_some() {
+                "WireGuard and VXLAN overhead"
+            } else {
+                "VXLAN overhead"
+            };
             return Err(Error::new(
                 ErrorKind::Conflict,
                 format!(
-                    "underlay interface {} (address {}) has MTU {}; the VPC MTU {} needs {need} \
-                     with VXLAN overhead: lower the VPC's mtu= or raise the underlay MTU",
-                    carrier.name, t.local, carrier.mtu, desired.mtu
+                    "underlay interface {} (address {addr}) has MTU {}; the VPC MTU {} needs \
+                     {need} with {over}: lower the VPC's mtu= or raise the underlay MTU",
+                    carrier.name, carrier.mtu, desired.mtu
                 ),
             ));
         }

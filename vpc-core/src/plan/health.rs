@@ -95,6 +95,16 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
                 format!("tunnel {name} to {remote} is missing")
             }
             Change::CreateBridge { name, .. } => format!("bridge {name} is missing"),
+            Change::CreateWireguard { name, .. } => {
+                format!("WireGuard interface {name} is missing: the tunnels run inside it")
+            }
+            Change::SetWireguard { device } => {
+                match observed.wireguard.iter().find(|d| d.name == device.name) {
+                    _ if observed.get(&device.name).is_none() => continue,
+                    None => format!("WireGuard interface {} has no configuration", device.name),
+                    Some(have) => wg_difference(device, have),
+                }
+            }
             Change::SetMtu { name, mtu } => format!(
                 "{name} has MTU {}, expected {mtu}",
                 found(name).map_or(0, |i| i.mtu)
@@ -207,6 +217,62 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
     })
 }
 
+/// How an observed WireGuard configuration differs from the wanted one.
+fn wg_difference(want: &crate::plan::WgDevice, have: &crate::plan::WgDevice) -> String {
+    let name = &want.name;
+    if want.public_key != have.public_key {
+        return format!(
+            "WireGuard interface {name} has key {}, expected {}",
+            have.public_key.map_or("none".to_owned(), |k| k.to_string()),
+            want.public_key.map_or("none".to_owned(), |k| k.to_string())
+        );
+    }
+    if want.listen_port != have.listen_port {
+        return format!(
+            "WireGuard interface {name} listens on port {}, expected {}",
+            have.listen_port, want.listen_port
+        );
+    }
+    for p in &want.peers {
+        match have.peers.iter().find(|h| h.public_key == p.public_key) {
+            None => return format!("WireGuard interface {name} lacks peer {}", p.public_key),
+            Some(h) if h != p => {
+                return format!(
+                    "WireGuard peer {} on {name} is configured otherwise (endpoint {}, allowed \
+                     {}, keepalive {}); expected endpoint {}, allowed {}, keepalive {}",
+                    p.public_key,
+                    h.endpoint.map_or("learned".to_owned(), |e| e.to_string()),
+                    h.allowed_ips
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    h.keepalive,
+                    p.endpoint.map_or("learned".to_owned(), |e| e.to_string()),
+                    p.allowed_ips
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    p.keepalive
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    match have
+        .peers
+        .iter()
+        .find(|h| !want.peers.iter().any(|p| p.public_key == h.public_key))
+    {
+        Some(extra) => format!(
+            "WireGuard interface {name} has peer {}, which the spec does not",
+            extra.public_key
+        ),
+        None => format!("WireGuard interface {name} is configured otherwise"),
+    }
+}
+
 /// The interface a change is about (the port, for port changes).
 fn change_subject(c: &Change) -> Option<&str> {
     match c {
@@ -222,6 +288,8 @@ fn change_subject(c: &Change) -> Option<&str> {
         Change::AddPort { port, .. }
         | Change::DelPort { port, .. }
         | Change::SetPrivate { port, .. } => Some(port),
+        Change::CreateWireguard { name, .. } => Some(name),
+        Change::SetWireguard { device } => Some(&device.name),
         Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => None,
     }
 }

@@ -1,17 +1,18 @@
 //! What a node must have (desired, from the spec) and what its kernel
 //! holds (observed).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::addr::{IfAddr, Mac, Network};
+use crate::model::addr::{Family, IfAddr, Mac, Network};
 use crate::model::mesh::vni_of_name;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::platform::Platform;
 use crate::model::spec::Spec;
+use crate::model::wgkey::{PrivateKey, PublicKey};
 
 /// One tunnel this node must have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,6 +83,72 @@ pub struct Desired {
     /// Who may send to the VPC's VXLAN port here: the members' underlay
     /// addresses, and nobody else.
     pub firewall: Firewall,
+    /// On an encrypted VPC (`encrypt=wireguard`), the WireGuard interface
+    /// the tunnels run inside.
+    pub wireguard: Option<Wireguard>,
+}
+
+/// The WireGuard interface of an encrypted VPC on one node: the VXLAN
+/// tunnels run between inner addresses on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Wireguard {
+    /// Its MTU: the underlay MTU less WireGuard's overhead.
+    pub mtu: u32,
+    /// This node's inner address, with the inner network's prefix.
+    pub addr: IfAddr,
+    /// This node's underlay addresses WireGuard sends from (the local
+    /// ones, behind NAT), which must be on an interface here.
+    pub underlay: Vec<IpAddr>,
+    /// The device's keys, port and peers.
+    pub device: WgDevice,
+}
+
+/// A WireGuard device's configuration, as vpc sets it or the kernel
+/// reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WgDevice {
+    /// Interface name, `vpcwg<vni_base>`.
+    pub name: String,
+    /// UDP port it listens on.
+    pub listen_port: u16,
+    /// The private key, never serialized (a desired device carries this
+    /// node's; an observed one what the kernel holds, when it tells).
+    #[serde(skip)]
+    pub private_key: Option<PrivateKey>,
+    /// The public half of the private key.
+    pub public_key: Option<PublicKey>,
+    /// Peers, ascending by public key.
+    pub peers: Vec<WgPeer>,
+}
+
+impl WgDevice {
+    /// Whether `have` (observed) is this configuration: same port, same
+    /// key (by its public half) and the same peers.
+    pub fn same(&self, have: &WgDevice) -> bool {
+        self.name == have.name
+            && self.listen_port == have.listen_port
+            && self.public_key.is_some()
+            && self.public_key == have.public_key
+            && self.peers == have.peers
+    }
+}
+
+/// One WireGuard peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WgPeer {
+    /// Its public key.
+    pub public_key: PublicKey,
+    /// Where to send to it: its advertised underlay address and port, or
+    /// `None` for a peer with no inbound reachability (it comes to us).
+    pub endpoint: Option<SocketAddr>,
+    /// The inner addresses it may send from: its inner address, as a /32
+    /// or /128.
+    pub allowed_ips: Vec<IfAddr>,
+    /// Persistent keepalive in seconds, 0 for none: set when this node has
+    /// no inbound reachability, so its NAT keeps the way back open.
+    pub keepalive: u16,
 }
 
 impl Desired {
@@ -93,6 +160,39 @@ impl Desired {
     /// The bridge's description, by which CBSD's guest code finds it.
     pub fn bridge_description(&self) -> String {
         format!("vpc-{}", self.vpc)
+    }
+
+    /// The WireGuard interface's description.
+    pub fn wireguard_description(&self) -> String {
+        format!("vpc-{}-wireguard", self.vpc)
+    }
+
+    /// Every underlay address this node sends the VPC from, once, with the
+    /// MTU its interface needs: the tunnels' local addresses on a plain
+    /// VPC, WireGuard's on an encrypted one.
+    pub fn underlay(&self) -> Vec<(IpAddr, u32)> {
+        let mut out: Vec<(IpAddr, u32)> = Vec::new();
+        let mut add = |addr: IpAddr, need: u32| {
+            if !out.iter().any(|(a, _)| *a == addr) {
+                out.push((addr, need));
+            }
+        };
+        match &self.wireguard {
+            Some(wg) => {
+                for a in &wg.underlay {
+                    add(*a, wg.mtu + crate::model::mtu::wg_overhead(Family::of(*a)));
+                }
+            }
+            None => {
+                for t in &self.tunnels {
+                    add(
+                        t.local,
+                        self.mtu + crate::model::mtu::overhead(Family::of(t.local), self.vlan),
+                    );
+                }
+            }
+        }
+        out
     }
 
     /// Whether `iface` is named and kinded like one of this VPC's tunnels
@@ -141,6 +241,12 @@ impl Desired {
                                 .strip_prefix("tunnel-to-")
                                 .is_some_and(|peer| NodeName::new(peer).is_ok())
                     }
+                    OwnedKind::Wireguard => {
+                        self.wireguard
+                            .as_ref()
+                            .is_some_and(|w| w.device.name == iface.name)
+                            && description == self.wireguard_description()
+                    }
                 }
             }
         }
@@ -152,6 +258,7 @@ impl Desired {
         let kind = match &iface.kind {
             IfaceKind::Vxlan(c) => format!("a vxlan (VNI {})", c.vni),
             IfaceKind::Bridge => "a bridge".to_owned(),
+            IfaceKind::Wireguard => "a wireguard interface".to_owned(),
             IfaceKind::Other(k) => format!("a {k}"),
         };
         let description = match iface.description.as_deref() {
@@ -175,6 +282,10 @@ impl Desired {
                     "vpc describes the bridges it makes {:?}",
                     self.bridge_description()
                 ),
+                IfaceKind::Wireguard => format!(
+                    "vpc describes the WireGuard interfaces it makes {:?}",
+                    self.wireguard_description()
+                ),
                 _ => "vpc describes the tunnels it makes \"tunnel-to-<node>\"".to_owned(),
             },
         };
@@ -194,6 +305,8 @@ pub enum OwnedKind {
     Bridge,
     /// A tunnel.
     Vxlan,
+    /// An encrypted VPC's WireGuard interface.
+    Wireguard,
 }
 
 impl OwnedKind {
@@ -202,6 +315,7 @@ impl OwnedKind {
         match kind {
             IfaceKind::Bridge => Some(OwnedKind::Bridge),
             IfaceKind::Vxlan(_) => Some(OwnedKind::Vxlan),
+            IfaceKind::Wireguard => Some(OwnedKind::Wireguard),
             IfaceKind::Other(_) => None,
         }
     }
@@ -219,7 +333,9 @@ pub struct OwnedIface {
     pub kind: OwnedKind,
 }
 
-/// What `node` must have for `spec` under `platform`'s rules.
+/// What `node` must have for `spec` under `platform`'s rules. On an
+/// encrypted VPC the device's private key is left for the caller, which
+/// holds this host's store, to fill in.
 pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desired> {
     let me = spec.slot_of(node).ok_or_else(|| {
         Error::new(
@@ -227,25 +343,86 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
             format!("node {node} is not a member of VPC {}", spec.name),
         )
     })?;
+    let my_node = &spec.member(node)?.node;
     let mut tunnels = Vec::with_capacity(spec.members.len());
+    let mut peers = Vec::new();
+    let mut underlay: Vec<IpAddr> = Vec::new();
+    let inner = |slot: usize| spec.inner_addr(slot);
     for link in &spec.links_of(me)? {
         let Some((mine, far)) = link.side(me) else {
             continue;
         };
+        let local = my_node.local_of(mine.underlay);
+        let (tunnel_local, tunnel_remote) = match (inner(mine.slot), inner(far.slot)) {
+            (Some(a), Some(b)) => (a.addr, b.addr),
+            _ => (local, far.underlay),
+        };
+        if let Some(wg) = &spec.wireguard {
+            let member = spec
+                .members
+                .get(far.slot)
+                .and_then(Option::as_ref)
+                .ok_or_else(|| Error::invalid(format!("slot {} is vacant", far.slot)))?;
+            let key = member.wg_key.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "member {} of VPC {} has no WireGuard key yet: run vpc mode=deploy \
+                         vpc_name={} on the initiator, which asks every member for its key",
+                        far.node, spec.name, spec.name
+                    ),
+                )
+            })?;
+            let peer_inner = inner(far.slot).map(|a| IfAddr {
+                addr: a.addr,
+                prefix: a.family().bits(),
+            });
+            peers.push(WgPeer {
+                public_key: key,
+                endpoint: member
+                    .node
+                    .inbound
+                    .then(|| SocketAddr::new(far.underlay, wg.port)),
+                allowed_ips: peer_inner.into_iter().collect(),
+                keepalive: if my_node.inbound { 0 } else { KEEPALIVE },
+            });
+            if !underlay.contains(&local) {
+                underlay.push(local);
+            }
+        }
         tunnels.push(Tunnel {
             name: link.interface(),
             vni: link.vni,
-            local: mine.underlay,
-            remote: far.underlay,
+            local: tunnel_local,
+            remote: tunnel_remote,
             port: spec.port,
             link_addr: mine.link_addr,
             peer_addr: far.link_addr,
             peer: far.node.clone(),
         });
     }
+    let budget = spec.budget()?;
+    let wireguard = match (&spec.wireguard, inner(me), budget.wg_mtu()) {
+        (Some(wg), Some(addr), Some(mtu)) => {
+            peers.sort_by(|a, b| a.public_key.cmp(&b.public_key));
+            Some(Wireguard {
+                mtu,
+                addr,
+                underlay,
+                device: WgDevice {
+                    name: spec.wg_interface(),
+                    listen_port: wg.port,
+                    private_key: None,
+                    public_key: spec.member(node)?.wg_key,
+                    peers,
+                },
+            })
+        }
+        _ => None,
+    };
     Ok(Desired {
         vpc: spec.name.clone(),
-        mtu: spec.mtu()?,
+        mtu: budget.mtu,
         bridge_addrs: spec.member(node)?.bridge_addrs.clone(),
         peer_network: spec.peer_network,
         tunnels,
@@ -256,8 +433,13 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
         owned: None,
         guests: Vec::new(),
         firewall: Firewall::of(spec),
+        wireguard,
     })
 }
+
+/// WireGuard's persistent keepalive, in seconds, from a member nobody can
+/// reach: well inside the UDP timeout of common NAT routers.
+pub const KEEPALIVE: u16 = 25;
 
 /// The members-only underlay of one VPC: on every member, only the
 /// members' underlay addresses may send to the VPC's VXLAN port. The same
@@ -279,6 +461,11 @@ pub struct Firewall {
     pub allow4: Vec<Ipv4Addr>,
     /// IPv6 addresses allowed to send to it, ascending.
     pub allow6: Vec<Ipv6Addr>,
+    /// On an encrypted VPC, the only interface VXLAN for its VNIs may
+    /// arrive on (its WireGuard interface); the allowed addresses are then
+    /// the members' inner ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 impl Firewall {
@@ -300,6 +487,7 @@ impl Firewall {
             vnis,
             allow4,
             allow6,
+            via: None,
         }
     }
 
@@ -308,23 +496,36 @@ impl Firewall {
         format!("{}{vpc}", FIREWALL_PREFIX)
     }
 
-    /// The rule set `spec` asks of every member.
+    /// The rule set `spec` asks of every member: on a plain VPC the
+    /// members' underlay addresses; on an encrypted one their inner
+    /// addresses, arriving through the VPC's WireGuard interface only (the
+    /// only way an inner address is authenticated), so VXLAN forged with a
+    /// member's underlay address is dropped.
     pub fn of(spec: &Spec) -> Firewall {
         let mut allow4 = Vec::new();
         let mut allow6 = Vec::new();
-        for m in spec.members.iter().flatten() {
-            allow4.extend(m.node.ip4);
-            allow6.extend(m.node.ip6);
+        for (slot, m) in spec.members.iter().enumerate() {
+            let Some(m) = m else { continue };
+            match spec.inner_addr(slot).map(|a| a.addr) {
+                Some(IpAddr::V4(a)) => allow4.push(a),
+                Some(IpAddr::V6(a)) => allow6.push(a),
+                None => {
+                    allow4.extend(m.node.ip4);
+                    allow6.extend(m.node.ip6);
+                }
+            }
         }
         let vnis = spec.vni_range();
         let vni = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
-        Firewall::new(
+        let mut fw = Firewall::new(
             Firewall::table_of(&spec.name),
             spec.port,
             [vni(*vnis.start()), vni(*vnis.end())],
             allow4,
             allow6,
-        )
+        );
+        fw.via = spec.wireguard.is_some().then(|| spec.wg_interface());
+        fw
     }
 }
 
@@ -364,6 +565,8 @@ pub enum IfaceKind {
     Vxlan(VxlanConf),
     /// A bridge.
     Bridge,
+    /// A WireGuard interface (the kernel's, or a userspace one's TUN).
+    Wireguard,
     /// Anything else (physical, veth, epair, tap…), by its kind's name.
     Other(String),
 }
@@ -419,6 +622,9 @@ pub struct Observed {
     /// vpc's rule sets (tables named `vpc_…`; the admin's are not read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub firewalls: Vec<FirewallTable>,
+    /// The configuration of vpc's WireGuard interfaces (`vpcwg…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wireguard: Vec<WgDevice>,
 }
 
 impl Observed {

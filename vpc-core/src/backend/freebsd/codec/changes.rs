@@ -134,5 +134,14 @@ pub fn requests(change: &Change) -> Result<Vec<Request>> {
             ));
         }
         Change::RemoveFirewall { .. } => Vec::new(),
+        Change::CreateWireguard { name, .. }
+        | Change::SetWireguard {
+            device: crate::plan::WgDevice { name, .. },
+        } => {
+            return Err(Error::new(
+                crate::error::ErrorKind::Unsupported,
+                format!("{name}: WireGuard on FreeBSD is not built yet"),
+            ));
+        }
     })
 }

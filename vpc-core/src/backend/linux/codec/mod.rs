@@ -93,6 +93,8 @@ pub fn encode(
     let out = match change {
         // Carried by the netfilter socket ([`super::nft`]), not rtnetlink.
         Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => Vec::new(),
+        // Not rtnetlink: the backend creates and configures WireGuard.
+        Change::CreateWireguard { .. } | Change::SetWireguard { .. } => Vec::new(),
         Change::Destroy { name } => {
             vec![(
                 Plain,
@@ -349,6 +351,7 @@ fn decode_link(m: &LinkMessage) -> Result<(Iface, Option<u32>)> {
             )));
         }
         ("bridge", _) => IfaceKind::Bridge,
+        ("wireguard", _) => IfaceKind::Wireguard,
         (other, _) => IfaceKind::Other(other.to_owned()),
     };
     Ok((iface, master_index))
@@ -500,6 +503,7 @@ pub fn decode(
     Ok(Observed {
         ifaces,
         firewalls: Vec::new(),
+        wireguard: Vec::new(),
     })
 }
 
