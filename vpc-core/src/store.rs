@@ -121,11 +121,10 @@ pub fn default_dir_of_platform() -> &'static str {
     }
 }
 
-/// The key file, relative to the state directory, of the WireGuard
-/// interface `ifname`: one private key per encrypted VPC, named by its
-/// interface (`keys/vpcwg<vni_base>.key`), 0600.
-pub fn wg_key_file_of(ifname: &str) -> String {
-    format!("{KEYS_DIR}/{ifname}.key")
+/// The file, relative to the state directory, of this host's WireGuard
+/// private key for encrypted VPC `vpc` (`keys/<vpc>.key`, 0600).
+pub fn wg_key_file_of(vpc: &VpcName) -> String {
+    format!("{KEYS_DIR}/{vpc}.key")
 }
 
 /// The directory of WireGuard private keys in the state directory.

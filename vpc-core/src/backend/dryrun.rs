@@ -156,7 +156,7 @@ fn render_freebsd(change: &Change) -> Vec<String> {
             "ifconfig wg create name {name} mtu {mtu} description {}",
             sh(description)
         ),
-        Change::SetWireguard { device } => return wg_setconf(device),
+        Change::SetWireguard { vpc, device } => return wg_setconf(vpc, device),
     };
     vec![line]
 }
@@ -164,7 +164,10 @@ fn render_freebsd(change: &Change) -> Vec<String> {
 /// `device` as `wg setconf` input, which replaces the whole configuration
 /// as vpc does. The private key is read from this host's key file, never
 /// printed.
-pub fn wg_setconf(device: &crate::plan::WgDevice) -> Vec<String> {
+pub fn wg_setconf(
+    vpc: &crate::model::name::VpcName,
+    device: &crate::plan::WgDevice,
+) -> Vec<String> {
     let mut v = vec![
         format!("wg setconf {} /dev/stdin <<EOF", device.name),
         "[Interface]".to_owned(),
@@ -172,7 +175,7 @@ pub fn wg_setconf(device: &crate::plan::WgDevice) -> Vec<String> {
             "PrivateKey = $(cat \"${{{}:-{}}}/{}\")",
             crate::store::STATE_DIR_ENV,
             crate::store::default_dir_of_platform(),
-            crate::store::wg_key_file_of(&device.name)
+            crate::store::wg_key_file_of(vpc)
         ),
         format!("ListenPort = {}", device.listen_port),
     ];
@@ -256,7 +259,7 @@ fn render_linux(change: &Change) -> Vec<String> {
             format!("ip link add {name} mtu {mtu} type wireguard"),
             format!("ip link set dev {name} alias {}", sh(description)),
         ],
-        Change::SetWireguard { device } => wg_setconf(device),
+        Change::SetWireguard { vpc, device } => wg_setconf(vpc, device),
     }
 }
 

@@ -391,7 +391,7 @@ impl MemoryKernel {
                 description: Some(description.clone()),
                 ..blank(name)
             })?,
-            Change::SetWireguard { device } => {
+            Change::SetWireguard { device, .. } => {
                 let i = self.get_mut(&device.name)?;
                 if i.kind != IfaceKind::Wireguard {
                     return Err(Error::new(

@@ -137,6 +137,8 @@ pub enum Change {
     /// Give a WireGuard interface its whole configuration — key, port and
     /// every peer, replacing the ones it has — in one request.
     SetWireguard {
+        /// The VPC, whose key file in the store holds the private key.
+        vpc: crate::model::name::VpcName,
         /// The configuration; its private key is never serialized.
         device: WgDevice,
     },
@@ -220,7 +222,7 @@ impl fmt::Display for Change {
                 f,
                 "create wireguard {name} mtu {mtu} description {description}"
             ),
-            Change::SetWireguard { device } => {
+            Change::SetWireguard { device, .. } => {
                 write!(
                     f,
                     "set wireguard {} port {} key {} peers",
@@ -619,6 +621,7 @@ fn wireguard_changes(
             .any(|d| d.name == name && wg.device.same(d));
     if !configured {
         p.set.push(Change::SetWireguard {
+            vpc: desired.vpc.clone(),
             device: wg.device.clone(),
         });
     }

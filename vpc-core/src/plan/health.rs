@@ -98,7 +98,7 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
             Change::CreateWireguard { name, .. } => {
                 format!("WireGuard interface {name} is missing: the tunnels run inside it")
             }
-            Change::SetWireguard { device } => {
+            Change::SetWireguard { device, .. } => {
                 match observed.wireguard.iter().find(|d| d.name == device.name) {
                     _ if observed.get(&device.name).is_none() => continue,
                     None => format!("WireGuard interface {} has no configuration", device.name),
@@ -289,7 +289,7 @@ fn change_subject(c: &Change) -> Option<&str> {
         | Change::DelPort { port, .. }
         | Change::SetPrivate { port, .. } => Some(port),
         Change::CreateWireguard { name, .. } => Some(name),
-        Change::SetWireguard { device } => Some(&device.name),
+        Change::SetWireguard { device, .. } => Some(&device.name),
         Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => None,
     }
 }

@@ -137,6 +137,7 @@ pub fn requests(change: &Change) -> Result<Vec<Request>> {
         Change::CreateWireguard { name, .. }
         | Change::SetWireguard {
             device: crate::plan::WgDevice { name, .. },
+            ..
         } => {
             return Err(Error::new(
                 crate::error::ErrorKind::Unsupported,
