@@ -5,6 +5,7 @@
 use std::ffi::OsStr;
 use std::fmt::Display;
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -138,6 +139,29 @@ pub(crate) fn in_netns(netns: &str, program: impl AsRef<OsStr>) -> Command {
         "exec",
         netns,
     ])
+    .arg(program);
+    cmd
+}
+
+/// Where wireguard-go puts its control sockets. It is one directory for
+/// the whole machine (mount namespaces aside), while every simulated host
+/// names its WireGuard interface alike: see [`in_host`].
+pub(crate) const WIREGUARD_RUN_DIR: &str = "/run/wireguard";
+
+/// Like [`in_netns`], for a simulated host whose own directory `run_dir`
+/// is bind-mounted on [`WIREGUARD_RUN_DIR`] first, in the fresh mount
+/// namespace `ip netns exec` makes for each command: a wireguard-go that
+/// PROGRAM starts keeps its control socket there, where the host's later
+/// commands find it, apart from every other host's — as on real hosts.
+pub(crate) fn in_host(netns: &str, run_dir: &Path, program: impl AsRef<OsStr>) -> Command {
+    let _ = std::fs::create_dir_all(WIREGUARD_RUN_DIR);
+    let mut cmd = in_netns(netns, "sh");
+    cmd.args([
+        "-c",
+        "d=$1; shift; mount --bind \"$d\" /run/wireguard && exec \"$@\"",
+        "sh",
+    ])
+    .arg(run_dir)
     .arg(program);
     cmd
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use crate::cmd::{self, fail, in_netns};
+use crate::cmd::{self, fail, in_host};
 
 /// One host of a [`Lab`](crate::Lab).
 ///
@@ -108,7 +108,7 @@ impl Host {
     /// Runs `vpc ARGS` with extra environment variables (and none on
     /// stdin, which is not a terminal).
     pub fn vpc_env(&self, args: &str, env: &[(&str, &str)]) -> Run {
-        let mut c = in_netns(&self.netns, vpc_bin());
+        let mut c = self.command(vpc_bin());
         c.args(args.split_whitespace())
             .env("VPC_STATE_DIR", &self.dir)
             .env("VPC_RC_DIR", self.dir.join("rc"))
@@ -117,7 +117,7 @@ impl Host {
     }
 
     fn vpc_with(&self, args: &str, input: Option<&[u8]>) -> Output {
-        let mut c = in_netns(&self.netns, vpc_bin());
+        let mut c = self.command(vpc_bin());
         // Boot files, too, stay in the host's own directory.
         c.args(args.split_whitespace())
             .env("VPC_STATE_DIR", &self.dir)
@@ -142,6 +142,23 @@ impl Host {
             ));
         }
         r
+    }
+
+    /// `PROGRAM` (not yet run) as this host runs it: in its namespace, with
+    /// its own WireGuard socket directory ([`cmd::in_host`]).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let run = self.dir.join("wireguard");
+        let _ = std::fs::create_dir_all(&run);
+        in_host(&self.netns, &run, program)
+    }
+
+    /// Runs `cmd[0] cmd[1..]` as this host runs it ([`command`](Self::command)),
+    /// for `wg show` and the like.
+    pub fn host_sh(&self, cmd: &[&str]) -> Output {
+        let Some((program, args)) = cmd.split_first() else {
+            fail("host_sh: empty command");
+        };
+        cmd::output(self.command(program).args(args), None)
     }
 
     /// Runs `cmd[0] cmd[1..]` inside the namespace (`ip netns exec`), for

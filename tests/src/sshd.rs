@@ -177,7 +177,11 @@ impl Sshd {
             pid = self.dir.join("sshd.pid").display(),
         ));
         std::fs::write(&config, text).unwrap_or_else(|e| fail(format!("{e}")));
-        let child = in_netns(&self.netns, "/usr/sbin/sshd")
+        // Its sessions run as the host's other commands do, with the host's
+        // own WireGuard socket directory.
+        let run_dir = self.dir.parent().unwrap_or(&self.dir).join("wireguard");
+        let _ = std::fs::create_dir_all(&run_dir);
+        let child = crate::cmd::in_host(&self.netns, &run_dir, "/usr/sbin/sshd")
             .arg("-D")
             .arg("-f")
             .arg(&config)

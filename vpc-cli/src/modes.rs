@@ -84,6 +84,10 @@ pub enum ModeId {
     Destroy,
     /// `vpc mode=leave`.
     Leave,
+    /// `vpc mode=wg_key`.
+    WgKey,
+    /// `vpc mode=rotate_keys`.
+    RotateKeys,
 }
 
 /// One mode: its keys, a summary and an example.
@@ -388,6 +392,26 @@ pub const MODES: &[Mode] = &[
         spec_options: request::Leave::SPEC_OPTIONS,
         check: check::<request::Leave>,
         example: "vpc mode=leave vpc_name=vpc1",
+    },
+    Mode {
+        id: ModeId::WgKey,
+        group: Group::Vpc,
+        name: "wg_key",
+        summary: "print this host's WireGuard public key for an encrypted VPC, made here if it has none (deploy asks for it; the private key stays here)",
+        keys: request::WgKey::KEYS,
+        spec_options: request::WgKey::SPEC_OPTIONS,
+        check: check::<request::WgKey>,
+        example: "vpc mode=wg_key vpc_name=vpc1",
+    },
+    Mode {
+        id: ModeId::RotateKeys,
+        group: Group::Vpc,
+        name: "rotate_keys",
+        summary: "new WireGuard keys for every member of an encrypted VPC; the next deploy fetches and pushes them (on the initiator only)",
+        keys: request::RotateKeys::KEYS,
+        spec_options: request::RotateKeys::SPEC_OPTIONS,
+        check: check::<request::RotateKeys>,
+        example: "vpc mode=rotate_keys vpc_name=vpc1 && vpc mode=deploy vpc_name=vpc1",
     },
 ];
 

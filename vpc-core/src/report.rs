@@ -148,6 +148,9 @@ pub struct VpcSummary {
     pub mtu: u32,
     /// Where link addresses are cut from.
     pub peer_network: Network,
+    /// How it is encrypted, on an encrypted VPC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
 }
 
 impl VpcSummary {
@@ -163,6 +166,7 @@ impl VpcSummary {
             vni_last: *vnis.end(),
             mtu: spec.mtu()?,
             peer_network: spec.peer_network,
+            encryption: Encryption::of(spec)?,
         })
     }
 }
@@ -208,6 +212,93 @@ pub struct VpcRemoved {
     pub removed: usize,
 }
 
+/// `vpc mode=wg_key`: this host's WireGuard public key for a VPC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WgKey {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// The public key (the private half never leaves this host).
+    pub public_key: crate::model::wgkey::PublicKey,
+}
+
+/// `vpc mode=rotate_keys`: this host's new key; the others' are asked for
+/// by the next `deploy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeysRotated {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The VPC.
+    pub vpc: VpcName,
+    /// The spec's generation now.
+    pub generation: u64,
+    /// This host's new public key.
+    pub public_key: crate::model::wgkey::PublicKey,
+    /// How many other members `deploy` will ask for a new key.
+    pub pending: usize,
+}
+
+/// How an encrypted VPC runs, in `init_peers`, `list` and `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Encryption {
+    /// `wireguard`.
+    pub encrypt: &'static str,
+    /// The WireGuard interface on every member.
+    pub interface: String,
+    /// The UDP port WireGuard listens on.
+    pub port: u16,
+    /// The inner network.
+    pub network: Network,
+    /// Where the MTU comes from.
+    pub mtu_budget: String,
+    /// The pairs that work only while their first member, which nobody
+    /// can reach (`inbound=0`), keeps them open with WireGuard's
+    /// persistent keepalive.
+    pub keepalive: Vec<[NodeName; 2]>,
+}
+
+impl Encryption {
+    /// The encryption of `spec`, `None` when it is plain.
+    pub fn of(spec: &Spec) -> Result<Option<Encryption>> {
+        let Some(wg) = &spec.wireguard else {
+            return Ok(None);
+        };
+        let mut keepalive = Vec::new();
+        for hidden in spec.members().filter(|m| !m.node.inbound) {
+            for other in spec.members().filter(|m| m.node.name != hidden.node.name) {
+                keepalive.push([hidden.node.name.clone(), other.node.name.clone()]);
+            }
+        }
+        Ok(Some(Encryption {
+            encrypt: "wireguard",
+            interface: spec.wg_interface(),
+            port: wg.port,
+            network: wg.network,
+            mtu_budget: spec.budget()?.to_string(),
+            keepalive,
+        }))
+    }
+
+    /// The lines `init_peers`, `list` and `status` print.
+    pub fn lines(&self) -> Vec<String> {
+        let mut v = vec![
+            format!(
+                "encrypt: wireguard on {} port {}, inner network {}",
+                self.interface, self.port, self.network
+            ),
+            format!("mtu: {}", self.mtu_budget),
+        ];
+        for [hidden, other] in &self.keepalive {
+            v.push(format!(
+                "keepalive: {hidden} -> {other} ({hidden} has inbound=0: the pair works while \
+                 {hidden} keeps it open)"
+            ));
+        }
+        v
+    }
+}
+
 /// `vpc mode=init_peers`: the peer map.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerMap<'a> {
@@ -227,6 +318,9 @@ pub struct PeerMap<'a> {
     pub numbering: Numbering,
     /// VXLAN UDP port.
     pub port: u16,
+    /// How it is encrypted, on an encrypted VPC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
     /// The VPC MTU.
     pub mtu: u32,
     /// Every link.
@@ -246,6 +340,7 @@ impl<'a> PeerMap<'a> {
             numbering: spec.numbering,
             port: spec.port,
             mtu: spec.mtu()?,
+            encryption: Encryption::of(spec)?,
             links: spec.peer_map()?,
         })
     }

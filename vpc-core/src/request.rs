@@ -692,6 +692,17 @@ vpc_only!(
     Leave,
     "leave"
 );
+vpc_only!(
+    /// `vpc mode=wg_key`: this host's WireGuard public key for an
+    /// encrypted VPC (made now if it has none), for `deploy`.
+    WgKey,
+    "wg_key"
+);
+vpc_only!(
+    /// `vpc mode=rotate_keys`: new WireGuard keys for every member.
+    RotateKeys,
+    "rotate_keys"
+);
 
 /// `vpc mode=list`.
 #[derive(Debug, Clone, PartialEq, Eq)]

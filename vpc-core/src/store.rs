@@ -49,6 +49,7 @@ use crate::model::name::{NodeName, VpcName};
 use crate::model::node::Node;
 use crate::model::quota::Usage;
 use crate::model::spec::Spec;
+use crate::model::wgkey::{PrivateKey, PublicKey};
 
 /// What a mutation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -1280,5 +1281,90 @@ impl Locked<'_> {
     /// Forgets what vpc made for `vpc`; false if it held no record.
     pub fn remove_owned(&self, vpc: &VpcName) -> Result<bool> {
         self.remove(&Store::owned_place(vpc))
+    }
+}
+
+/// This host's WireGuard keys for one encrypted VPC: the one the spec
+/// names now, and a new one made for the next spec (at the VPC's first
+/// `deploy`, or a `rotate_keys`), which `apply` takes up once the spec
+/// names it. Neither ever leaves this host.
+#[derive(Debug, Default)]
+pub struct WgKeys {
+    /// `keys/<vpc>.key`.
+    pub current: Option<PrivateKey>,
+    /// `keys/<vpc>.next`.
+    pub pending: Option<PrivateKey>,
+}
+
+impl WgKeys {
+    /// The key whose public half is `public`, and whether it is the
+    /// pending one.
+    pub fn matching(&self, public: &PublicKey) -> Option<(&PrivateKey, bool)> {
+        if let Some(k) = self.current.as_ref().filter(|k| k.public() == *public) {
+            return Some((k, false));
+        }
+        self.pending
+            .as_ref()
+            .filter(|k| k.public() == *public)
+            .map(|k| (k, true))
+    }
+}
+
+impl Store {
+    fn wg_key_place(vpc: &VpcName, pending: bool) -> Place {
+        let ext = if pending { "next" } else { "key" };
+        Place::in_sub(KEYS_DIR, format!("{vpc}.{ext}"))
+    }
+
+    fn read_wg_key(&self, vpc: &VpcName, pending: bool) -> Result<Option<PrivateKey>> {
+        let place = Store::wg_key_place(vpc, pending);
+        let path = place.path(&self.dir);
+        let Some((bytes, mode)) = self.read_place(&place)? else {
+            return Ok(None);
+        };
+        if mode & 0o077 != 0 {
+            return Err(corrupt(
+                &path,
+                format_args!(
+                    "mode {mode:04o} lets others read this private key: expected 0600 (make a \
+                     new one: delete the file and run vpc mode=rotate_keys on the initiator)"
+                ),
+            ));
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| corrupt(&path, "not text"))?;
+        PrivateKey::parse(text)
+            .map(Some)
+            .map_err(|e| corrupt(&path, e.message()))
+    }
+
+    /// This host's WireGuard keys for `vpc`.
+    pub fn wg_keys(&self, vpc: &VpcName) -> Result<WgKeys> {
+        Ok(WgKeys {
+            current: self.read_wg_key(vpc, false)?,
+            pending: self.read_wg_key(vpc, true)?,
+        })
+    }
+}
+
+impl Locked<'_> {
+    /// Writes this host's WireGuard private key for `vpc` (0600), as the
+    /// pending one or the current one.
+    pub fn write_wg_key(&self, vpc: &VpcName, key: &PrivateKey, pending: bool) -> Result<()> {
+        self.write_place(
+            &Store::wg_key_place(vpc, pending),
+            key.to_file_text().as_bytes(),
+        )
+    }
+
+    /// Makes the pending key the current one.
+    pub fn promote_wg_key(&self, vpc: &VpcName, key: &PrivateKey) -> Result<()> {
+        self.write_wg_key(vpc, key, false)?;
+        self.remove(&Store::wg_key_place(vpc, true)).map(drop)
+    }
+
+    /// Forgets this host's WireGuard keys for `vpc`.
+    pub fn remove_wg_keys(&self, vpc: &VpcName) -> Result<()> {
+        self.remove(&Store::wg_key_place(vpc, true))?;
+        self.remove(&Store::wg_key_place(vpc, false)).map(drop)
     }
 }

@@ -134,6 +134,8 @@ pub fn run(args: &Args, json: bool) -> Outcome {
         ModeId::Status => converge::status(&store, &args.request()?),
         ModeId::Leave => converge::leave(&store, &args.request()?),
         ModeId::InitRc => boot::init_rc(&store, &args.request()?),
+        ModeId::WgKey => vpcs::wg_key(&store, &args.request()?),
+        ModeId::RotateKeys => vpcs::rotate_keys(&store, &args.request()?),
         #[cfg(feature = "ssh")]
         ModeId::Sync => cluster::sync(&store, &args.request()?, json),
         #[cfg(feature = "ssh")]

@@ -33,5 +33,10 @@ pub fn init_peers(store: &Store, req: &request::InitPeers) -> Outcome {
             b.node, a.node, b.link_addr, link.vni
         );
     }
+    if let Some(e) = &map.encryption {
+        for line in e.lines() {
+            let _ = writeln!(text, "{line}");
+        }
+    }
     Ok(Reply::new(text, &map)?)
 }

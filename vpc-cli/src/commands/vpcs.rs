@@ -23,7 +23,27 @@ pub(super) fn summary_line(s: &VpcSummary) -> String {
         s.vni_last,
         s.mtu,
         s.peer_network
-    )
+    ) + &s
+        .encryption
+        .as_ref()
+        .map(|e| format!("\n  {}", e.lines().join("\n  ")))
+        .unwrap_or_default()
+}
+
+/// The key alone on a line, for `deploy` and scripts.
+pub fn wg_key(store: &Store, req: &request::WgKey) -> Outcome {
+    let r = run::wg_key(store, req)?;
+    Ok(Reply::new(format!("{}\n", r.public_key), &r)?)
+}
+
+pub fn rotate_keys(store: &Store, req: &request::RotateKeys) -> Outcome {
+    let r = run::rotate_keys(store, req)?;
+    let text = format!(
+        "VPC {} generation {}: new key {} for this host; {} other members get new keys at the \
+         next deploy: run vpc mode=deploy vpc_name={}\n",
+        r.vpc, r.generation, r.public_key, r.pending, r.vpc
+    );
+    Ok(Reply::new(text, &r)?)
 }
 
 pub fn list(store: &Store, req: &request::List) -> Outcome {

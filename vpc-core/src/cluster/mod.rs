@@ -477,6 +477,75 @@ fn planned(out: &str) -> Result<Said> {
     })
 }
 
+/// On an encrypted VPC, asks every member that the spec gives no WireGuard
+/// key yet (at the first deploy, and after `rotate_keys`) for its public
+/// key, in parallel over SSH (`mode=wg_key`: the member makes its key pair
+/// and keeps the private half), and records the answers in the spec under
+/// the lock, one generation for all. A member that cannot be reached stays
+/// without a key: the others leave its tunnels out until a later deploy
+/// reaches it.
+fn collect_wg_keys(
+    store: &Store,
+    cluster: &Cluster,
+    spec: crate::model::spec::Spec,
+    on: &mut dyn FnMut(&NodeResult),
+) -> Result<crate::model::spec::Spec> {
+    if spec.wireguard.is_none() || spec.members().all(|m| m.wg_key.is_some()) {
+        return Ok(spec);
+    }
+    let vpc = spec.name.clone();
+    let arg = format!("vpc_name={vpc}");
+    let mut targets = Vec::new();
+    for m in spec.members().filter(|m| m.wg_key.is_none()) {
+        let name = m.node.name.clone();
+        targets.push((name.clone(), target(store, &cluster.me, &name)?));
+    }
+    let keys: Mutex<Vec<(NodeName, crate::model::wgkey::PublicKey)>> = Mutex::new(Vec::new());
+    fan_out_steps(
+        targets,
+        |t, steps| {
+            let key = match t {
+                Target::Local => crate::ops::state::wg_key(store, &vpc),
+                Target::Remote(r) => cluster.run(r, &["mode=wg_key", &arg], "").and_then(|line| {
+                    crate::model::wgkey::PublicKey::parse(
+                        &format!("the WireGuard key node {} answered", r.name),
+                        line.trim(),
+                    )
+                }),
+                Target::Unreachable(why) => Err(Error::new(ErrorKind::NotFound, why.clone())),
+            };
+            let said = key.map(|k| {
+                if let Ok(mut all) = keys.lock() {
+                    all.push((steps.node.clone(), k));
+                }
+                format!("WireGuard key {k}")
+            });
+            steps.done("key", said);
+        },
+        on,
+    );
+    let keys = keys.into_inner().unwrap_or_default();
+    if keys.is_empty() {
+        return Ok(spec);
+    }
+    let locked = store.lock()?;
+    let mut spec = store.require_vpc(&vpc)?;
+    let mut next = spec.clone();
+    for (node, key) in keys {
+        if next.member(&node).is_ok_and(|m| m.wg_key.is_none()) {
+            next.set_wg_key(&node, key)?;
+        }
+    }
+    if next != spec {
+        // One generation for all the keys, not one each.
+        next.generation = spec.generation + 1;
+        next.check()?;
+        locked.write_vpc(&next)?;
+        spec = next;
+    }
+    Ok(spec)
+}
+
 /// Every member takes the spec of `vpc` and applies it, departed members
 /// leave, all in parallel. Each other node is reached over one SSH
 /// connection, which runs `receive` and then `apply` (or `leave`). This
@@ -495,6 +564,11 @@ pub fn deploy(
 ) -> Result<Vec<NodeResult>> {
     let spec = store.require_vpc(vpc)?;
     let cluster = Cluster::new(store, timeouts)?;
+    let spec = if dry_run {
+        spec
+    } else {
+        collect_wg_keys(store, &cluster, spec, on)?
+    };
     let json = spec.to_json();
     let arg = format!("vpc_name={vpc}");
     let mut parts = Vec::new();

@@ -128,7 +128,7 @@ pub const DEFAULT_WG_PORT: u16 = 51820;
 /// /64 (RFC 4193) whose 40-bit global ID is taken from the VPC's name and
 /// VNI base, so it is the same wherever the spec is and unlikely to meet
 /// any other network.
-pub fn default_wg_network(name: &VpcName, vni_base: u32) -> Network {
+pub fn default_wg_network(name: &VpcName, vni_base: u32) -> Result<Network> {
     // FNV-1a: stable across builds and platforms, unlike std's hasher.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in name.as_str().bytes().chain(vni_base.to_be_bytes()) {
@@ -138,7 +138,6 @@ pub fn default_wg_network(name: &VpcName, vni_base: u32) -> Network {
     let id = h & 0xff_ffff_ffff;
     let addr = (0xfd_u128 << 120) | (u128::from(id) << 80);
     Network::parse(&format!("{}/64", std::net::Ipv6Addr::from(addr)))
-        .unwrap_or_else(|_| Network::parse("fd00::/64").expect("a valid network"))
 }
 
 /// The tunable part of a spec, as given with `key=value` words.
@@ -393,9 +392,10 @@ impl Spec {
         if options.encrypt == Encrypt::Wireguard {
             spec.wireguard = Some(WgSpec {
                 port: options.wg_port.unwrap_or(DEFAULT_WG_PORT),
-                network: options
-                    .wg_network
-                    .unwrap_or_else(|| default_wg_network(&spec.name, spec.vni_base)),
+                network: match options.wg_network {
+                    Some(n) => n,
+                    None => default_wg_network(&spec.name, spec.vni_base)?,
+                },
             });
         }
         spec.check()?;
@@ -943,6 +943,57 @@ impl Spec {
         member.bridge_addrs = addrs;
         next.commit(self)?;
         Ok(true)
+    }
+
+    /// Sets member `name`'s WireGuard public key; bumps the generation
+    /// when it changes. Returns whether it did.
+    pub fn set_wg_key(
+        &mut self,
+        name: &NodeName,
+        key: crate::model::wgkey::PublicKey,
+    ) -> Result<bool> {
+        let slot = self.slot_of(name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("node {name} is not a member of VPC {}", self.name),
+            )
+        })?;
+        if self.wireguard.is_none() {
+            return Err(Error::invalid(format!(
+                "VPC {} is not encrypted: it has no WireGuard keys",
+                self.name
+            )));
+        }
+        let mut next = self.clone();
+        let Some(member) = next.members[slot].as_mut() else {
+            return Ok(false);
+        };
+        if member.wg_key == Some(key) {
+            return Ok(false);
+        }
+        member.wg_key = Some(key);
+        next.commit(self)?;
+        Ok(true)
+    }
+
+    /// Forgets every member's WireGuard key but `keep`'s, which becomes
+    /// `key` (`rotate_keys` on the initiator); bumps the generation.
+    pub fn rotate_wg_keys(
+        &mut self,
+        keep: &NodeName,
+        key: crate::model::wgkey::PublicKey,
+    ) -> Result<()> {
+        if self.wireguard.is_none() {
+            return Err(Error::invalid(format!(
+                "VPC {} is not encrypted (encrypt=none): it has no keys to rotate",
+                self.name
+            )));
+        }
+        let mut next = self.clone();
+        for m in next.members.iter_mut().flatten() {
+            m.wg_key = (m.node.name == *keep).then_some(key);
+        }
+        next.commit(self)
     }
 
     /// Reads and checks a spec received as JSON; errors name the offending

@@ -63,7 +63,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Decodes 64 hex digits, as the userspace API writes keys.
-pub(crate) fn from_hex(what: &str, text: &str) -> Result<[u8; 32]> {
+pub fn from_hex(what: &str, text: &str) -> Result<[u8; 32]> {
     let bad = || Error::invalid(format!("{what} is not valid: expected 64 hex digits"));
     if text.len() != 64 || !text.is_ascii() {
         return Err(bad());

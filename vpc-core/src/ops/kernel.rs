@@ -61,6 +61,13 @@ fn desired_of(store: &Store, spec: &Spec, backend: &dyn Backend) -> Result<plan:
     let me = store.this_node()?;
     let mut desired = for_backend(plan::desired(spec, &me.name, backend.platform())?, backend);
     desired.owned = store.owned(&spec.name)?.map(|o| o.ifaces);
+    if let Some(wg) = desired.wireguard.as_mut()
+        && let Some(want) = wg.device.public_key
+    {
+        super::state::check_wg_key(store, spec, &me.name)?;
+        let keys = store.wg_keys(&spec.name)?;
+        wg.device.private_key = keys.matching(&want).map(|(k, _)| k.clone());
+    }
     desired.guests = store
         .guests(&spec.name)?
         .ports
@@ -207,6 +214,13 @@ pub fn converge_with(
     let plan = plan_for(&desired, &observed, scope)?;
     if changed {
         locked.write_vpc(&spec)?;
+    }
+    // The spec names this host's new key: it becomes the one in use.
+    if let Some(wg) = &desired.wireguard
+        && let Some(want) = wg.device.public_key
+        && let Some((key, true)) = store.wg_keys(&spec.name)?.matching(&want)
+    {
+        locked.promote_wg_key(&spec.name, key)?;
     }
     let what = Preview::Converge(scope);
     apply_recorded(&locked, &desired, &observed, &plan, backend, what)?;

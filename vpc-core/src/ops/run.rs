@@ -131,6 +131,32 @@ pub fn remove(store: &Store, req: &request::Remove) -> Result<report::VpcRemoved
     remove_on(store, req, backend::host()?.as_mut())
 }
 
+/// `vpc mode=wg_key`.
+pub fn wg_key(store: &Store, req: &request::WgKey) -> Result<report::WgKey> {
+    Ok(report::WgKey {
+        version: REPORT_VERSION,
+        vpc: req.vpc.clone(),
+        public_key: super::state::wg_key(store, &req.vpc)?,
+    })
+}
+
+/// `vpc mode=rotate_keys`.
+pub fn rotate_keys(store: &Store, req: &request::RotateKeys) -> Result<report::KeysRotated> {
+    let spec = super::state::rotate_keys(store, &req.vpc)?;
+    let me = store.this_node()?.name;
+    let public_key = spec
+        .member(&me)?
+        .wg_key
+        .ok_or_else(|| Error::new(ErrorKind::Backend, "the new key is missing from the spec"))?;
+    Ok(report::KeysRotated {
+        version: REPORT_VERSION,
+        vpc: req.vpc.clone(),
+        generation: spec.generation,
+        public_key,
+        pending: spec.members().filter(|m| m.wg_key.is_none()).count(),
+    })
+}
+
 /// [`remove`] on `kernel`.
 pub fn remove_on(
     store: &Store,
@@ -623,6 +649,11 @@ fn run_by_name(
         "status" => json(&status(store, &request::Status::from_pairs(pairs)?)?),
         "leave" => json(&leave(store, &request::Leave::from_pairs(pairs)?)?),
         "init_rc" => json(&init_rc(store, &request::InitRc::from_pairs(pairs)?)?),
+        "wg_key" => json(&wg_key(store, &request::WgKey::from_pairs(pairs)?)?),
+        "rotate_keys" => json(&rotate_keys(
+            store,
+            &request::RotateKeys::from_pairs(pairs)?,
+        )?),
         "sync" | "deploy" | "destroy" => Err(over_ssh(op)),
         _ => Err(Error::invalid(format!(
             "operation {op:?} is not known: expected the words after vpc on a command line, \

@@ -7,6 +7,7 @@ use crate::model::members::MemberSelection;
 use crate::model::name::{NodeName, VpcName};
 use crate::model::node::Node;
 use crate::model::spec::{Options, Spec};
+use crate::model::wgkey::{PrivateKey, PublicKey};
 use crate::report::Replaced;
 use crate::store::Outcome;
 use crate::store::{Identity, Locked, NodeRecord, STATE_SCHEMA, Store};
@@ -177,8 +178,14 @@ pub fn vpc_init(
     options: &Options,
 ) -> Result<(Outcome, Spec)> {
     let locked = store.lock()?;
-    let spec = define_vpc(store, name, members, options)?;
+    let mut spec = define_vpc(store, name, members, options)?;
     if let Some(old) = store.vpc(&spec.name)? {
+        // Keys are made, not defined: the same definition keeps them.
+        for (m, o) in spec.members.iter_mut().zip(&old.members) {
+            if let (Some(m), Some(o)) = (m, o) {
+                m.wg_key = o.wg_key;
+            }
+        }
         let same = Spec {
             generation: old.generation,
             ..spec.clone()
@@ -195,8 +202,91 @@ pub fn vpc_init(
             ),
         ));
     }
+    if spec.wireguard.is_some() {
+        let me = spec.members().next().map(|m| m.node.name.clone());
+        let key = pending_wg_key(&locked, &spec.name)?;
+        if let Some(me) = me
+            && let Some(Some(m)) = spec.members.first_mut()
+            && m.node.name == me
+        {
+            m.wg_key = Some(key);
+        }
+    }
     locked.write_vpc(&spec)?;
     Ok((Outcome::Created, spec))
+}
+
+/// This host's pending WireGuard key for `vpc`, made now when it has none:
+/// the key the next spec will name for it.
+fn pending_wg_key(locked: &Locked<'_>, vpc: &VpcName) -> Result<PublicKey> {
+    let keys = locked.store().wg_keys(vpc)?;
+    if let Some(k) = &keys.pending {
+        return Ok(k.public());
+    }
+    let key = PrivateKey::generate();
+    locked.write_wg_key(vpc, &key, true)?;
+    Ok(key.public())
+}
+
+/// `mode=wg_key`: the public half of the key this host will use in
+/// encrypted VPC `vpc` once the spec names it — its pending key, made now
+/// if it has none. The initiator's `deploy` asks each member that the spec
+/// gives no key yet; the private key stays here. The VPC need not be held
+/// yet: a member is asked before its first spec reaches it.
+pub fn wg_key(store: &Store, vpc: &VpcName) -> Result<PublicKey> {
+    let locked = store.lock()?;
+    pending_wg_key(&locked, vpc)
+}
+
+/// `mode=rotate_keys` on the initiator: a new key for this host, and every
+/// other member's key forgotten, so the next `deploy` asks each for a new
+/// one and pushes the spec naming them all. Until a member applies that
+/// spec it keeps its old key, so traffic stops for at most the time the
+/// members take to apply it, plus one handshake.
+pub fn rotate_keys(store: &Store, vpc: &VpcName) -> Result<Spec> {
+    let locked = store.lock()?;
+    let mut spec = store.require_vpc(vpc)?;
+    let me = store.this_node()?;
+    require_initiator(
+        &spec,
+        &me.name,
+        &format!("vpc mode=rotate_keys vpc_name={vpc}"),
+    )?;
+    if spec.wireguard.is_none() {
+        return Err(Error::invalid(format!(
+            "VPC {vpc} is not encrypted (encrypt=none): it has no keys to rotate"
+        )));
+    }
+    let key = PrivateKey::generate();
+    spec.rotate_wg_keys(&me.name, key.public())?;
+    locked.write_wg_key(vpc, &key, true)?;
+    locked.write_vpc(&spec)?;
+    Ok(spec)
+}
+
+/// The spec's key for this node must be one it holds: a spec naming
+/// another would cut it off from every peer.
+pub(crate) fn check_wg_key(store: &Store, spec: &Spec, me: &NodeName) -> Result<()> {
+    if spec.wireguard.is_none() {
+        return Ok(());
+    }
+    let Some(want) = spec.member(me)?.wg_key else {
+        return Ok(());
+    };
+    if store.wg_keys(&spec.name)?.matching(&want).is_none() {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "VPC {}'s spec names WireGuard key {want} for node {me}, which this host does \
+                 not hold ({}): expected the key this host made; run vpc mode=deploy \
+                 vpc_name={} on the initiator, which asks this host for its key",
+                spec.name,
+                crate::store::wg_key_file_of(&spec.name),
+                spec.name
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a change of `spec` on a host that is not its initiator (slot
@@ -332,6 +422,7 @@ pub(super) fn forget(
         ports: Vec::new(),
     })?;
     locked.remove_owned(name)?;
+    locked.remove_wg_keys(name)?;
     locked.remove_vpc(name)?;
     Ok(Outcome::Removed)
 }
@@ -354,6 +445,7 @@ pub fn receive(store: &Store, json: &str) -> Result<(Outcome, Spec)> {
 pub fn received(store: &Store, spec: &Spec) -> Result<Outcome> {
     let me = store.this_node()?;
     spec.member(&me.name)?;
+    check_wg_key(store, spec, &me.name)?;
     let outcome = match store.vpc(&spec.name)? {
         Some(old) if old == *spec => return Ok(Outcome::Unchanged),
         Some(old) if spec.generation <= old.generation => {

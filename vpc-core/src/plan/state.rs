@@ -363,16 +363,11 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
                 .get(far.slot)
                 .and_then(Option::as_ref)
                 .ok_or_else(|| Error::invalid(format!("slot {} is vacant", far.slot)))?;
-            let key = member.wg_key.ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!(
-                        "member {} of VPC {} has no WireGuard key yet: run vpc mode=deploy \
-                         vpc_name={} on the initiator, which asks every member for its key",
-                        far.node, spec.name, spec.name
-                    ),
-                )
-            })?;
+            // A member whose key `deploy` has not fetched yet (it was
+            // unreachable) has no tunnel: nothing could pass it.
+            let Some(key) = member.wg_key else {
+                continue;
+            };
             let peer_inner = inner(far.slot).map(|a| IfAddr {
                 addr: a.addr,
                 prefix: a.family().bits(),
@@ -403,8 +398,18 @@ pub fn desired(spec: &Spec, node: &NodeName, platform: Platform) -> Result<Desir
     }
     let budget = spec.budget()?;
     let wireguard = match (&spec.wireguard, inner(me), budget.wg_mtu()) {
+        (Some(_), _, _) if spec.member(node)?.wg_key.is_none() => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "node {node} has no WireGuard key in VPC {}'s spec yet: run vpc mode=deploy \
+                     vpc_name={} on the initiator, which asks every member for its key",
+                    spec.name, spec.name
+                ),
+            ));
+        }
         (Some(wg), Some(addr), Some(mtu)) => {
-            peers.sort_by(|a, b| a.public_key.cmp(&b.public_key));
+            peers.sort_by_key(|p| p.public_key);
             Some(Wireguard {
                 mtu,
                 addr,
