@@ -399,6 +399,10 @@ pub struct Status {
     pub healthy: bool,
     /// What is wrong, counted (all zero when healthy).
     pub counts: StatusCounts,
+    /// How it is encrypted, on an encrypted VPC (its MTU and why, and the
+    /// pairs that depend on a keepalive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
     /// The findings.
     #[serde(flatten)]
     pub health: Health,

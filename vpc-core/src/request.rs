@@ -20,6 +20,7 @@ use crate::model::node::Node;
 use crate::model::platform::Platform;
 use crate::model::quota::{Usage, parse_size};
 use crate::model::spec::{OPTION_KEYS, Options, parse_flag, parse_number};
+use crate::model::wgkey::PublicKey;
 use crate::plan::Scope;
 use crate::store::NodeRecord;
 
@@ -771,7 +772,11 @@ pub struct SetMember {
     /// The VPC and the member.
     pub member: Member,
     /// The member's new bridge addresses (`bridge_ips=`; `0` = none).
-    pub bridge_ips: Vec<IfAddr>,
+    pub bridge_ips: Option<Vec<IfAddr>>,
+    /// The member's WireGuard public key (`wg_key=`), on an encrypted VPC
+    /// whose members are not reached over SSH (`deploy` fetches keys
+    /// itself): the member prints it with `vpc mode=wg_key`.
+    pub wg_key: Option<PublicKey>,
 }
 
 impl FromPairs for SetMember {
@@ -779,15 +784,27 @@ impl FromPairs for SetMember {
     const KEYS: &'static [Key] = &[
         VPC_NAME,
         req("node", "the member's name"),
-        req(
+        opt(
             "bridge_ips",
             "the member's addresses on the bridge, A/P[,A/P…]; 0 = none",
         ),
+        opt(
+            "wg_key",
+            "encrypted VPC: the member's WireGuard public key, as its vpc mode=wg_key prints it",
+        ),
     ];
     fn read(p: &Pairs<'_>) -> Result<Self> {
+        let bridge_ips = p.parse("bridge_ips", bridge_ips)?;
+        let wg_key = p.parse("wg_key", |v| PublicKey::parse(&format!("wg_key {v:?}"), v))?;
+        if bridge_ips.is_none() && wg_key.is_none() {
+            return Err(Error::invalid(
+                "set_member sets nothing: expected bridge_ips= or wg_key= (or both)",
+            ));
+        }
         Ok(SetMember {
             member: Member::read_pairs(p)?,
-            bridge_ips: bridge_ips(p.required("bridge_ips")?)?,
+            bridge_ips,
+            wg_key,
         })
     }
 }

@@ -1607,17 +1607,19 @@ fn set_member_on_the_initiator_sets_a_members_bridge_addresses() {
     let f = fixture("set-member");
     let v1 = vpc_name("v1");
     let addrs = vec![IfAddr::parse("10.10.11.2/24", "bridge_ips").unwrap()];
-    let (outcome, spec) = ops::set_member(&f.store, &v1, &node_name("a"), addrs.clone()).unwrap();
+    let (outcome, spec) =
+        ops::set_member(&f.store, &v1, &node_name("a"), Some(addrs.clone()), None).unwrap();
     assert_eq!(outcome, Outcome::Updated);
     assert_eq!(spec.generation, 2);
     assert_eq!(spec.member(&node_name("a")).unwrap().bridge_addrs, addrs);
     assert_eq!(f.store.vpc(&v1).unwrap(), Some(spec));
     let before = snapshot(&f.root());
-    let (outcome, spec) = ops::set_member(&f.store, &v1, &node_name("a"), addrs).unwrap();
+    let (outcome, spec) =
+        ops::set_member(&f.store, &v1, &node_name("a"), Some(addrs), None).unwrap();
     assert_eq!((outcome, spec.generation), (Outcome::Unchanged, 2));
     assert_same(&before, &f.root(), "set_member answering Unchanged");
     let e = expect_err(
-        ops::set_member(&f.store, &v1, &node_name("zz"), Vec::new()),
+        ops::set_member(&f.store, &v1, &node_name("zz"), Some(Vec::new()), None),
         ErrorKind::NotFound,
         "set_member of a non-member",
     );
@@ -1649,7 +1651,14 @@ fn a_member_never_changes_a_spec_it_did_not_initiate() {
     let cases: Vec<(&str, vpc_core::Result<Spec>, String)> = vec![
         (
             "set_member",
-            ops::set_member(&f.store, &name, &node_name("self"), addrs.clone()).map(|r| r.1),
+            ops::set_member(
+                &f.store,
+                &name,
+                &node_name("self"),
+                Some(addrs.clone()),
+                None,
+            )
+            .map(|r| r.1),
             then("vpc mode=set_member vpc_name=v2 node=self bridge_ips=10.10.11.2/24"),
         ),
         (

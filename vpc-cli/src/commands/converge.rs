@@ -112,6 +112,9 @@ pub fn status(store: &Store, req: &request::Status) -> Outcome {
     for d in &health.differences {
         text.push_str(&format!("  {d}\n"));
     }
+    for line in r.encryption.iter().flat_map(|e| e.lines()) {
+        text.push_str(&format!("{line}\n"));
+    }
     text.push_str(&format!(
         "{:<32} {:<14} {:>8}  {:<8} {:<18} PROBE\n",
         "PEER", "TUNNEL", "VNI", "STATE", "PEER ADDRESS"
@@ -165,6 +168,7 @@ mod tests {
             node: NodeName::new("a").unwrap_or_else(|e| panic!("{e}")),
             healthy,
             counts,
+            encryption: None,
             health: Health {
                 vpc: VpcName::new("v1").unwrap_or_else(|e| panic!("{e}")),
                 differences: Vec::new(),

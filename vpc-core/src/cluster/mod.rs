@@ -80,6 +80,15 @@ struct RemoteIdentity {
     name: NodeName,
     ip4: Option<std::net::Ipv4Addr>,
     ip6: Option<std::net::Ipv6Addr>,
+    /// Behind a 1:1 NAT: the address on its interface (an older vpc
+    /// sends none).
+    #[serde(default)]
+    local4: Option<std::net::Ipv4Addr>,
+    #[serde(default)]
+    local6: Option<std::net::Ipv6Addr>,
+    /// Whether others can reach it.
+    #[serde(default = "crate::model::node::reachable")]
+    inbound: bool,
 }
 
 /// Runs `args` (fixed words) with `command` over `conn`; stdout on success,
@@ -167,7 +176,12 @@ pub fn add_node(store: &Store, req: AddNode, timeouts: &Timeouts) -> Result<Adde
             ),
         )
     })?;
-    let mut record = NodeRecord::new(crate::model::node::Node::new(id.name, id.ip4, id.ip6)?);
+    let mut node = crate::model::node::Node::new(id.name, id.ip4, id.ip6)?;
+    node.local4 = id.local4;
+    node.local6 = id.local6;
+    node.inbound = id.inbound;
+    node.check()?;
+    let mut record = NodeRecord::new(node);
     record.port = req.port;
     record.user = req.user.clone();
     record.command = req.command.clone();

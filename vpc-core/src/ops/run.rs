@@ -199,7 +199,8 @@ pub fn remove_member(store: &Store, req: &request::RemoveMember) -> Result<repor
 /// `add_member`'s.
 pub fn set_member(store: &Store, req: &request::SetMember) -> Result<report::Vpc> {
     let m = &req.member;
-    let (outcome, spec) = state::set_member(store, &m.vpc, &m.node, req.bridge_ips.clone())?;
+    let (outcome, spec) =
+        state::set_member(store, &m.vpc, &m.node, req.bridge_ips.clone(), req.wg_key)?;
     vpc_report(&spec, Some(outcome))
 }
 
@@ -444,11 +445,13 @@ pub fn status_on(
 ) -> Result<report::Status> {
     let me = store.this_node()?.name;
     let health = kernel::status(store, &req.vpc, kernel, req.timeout)?;
+    let encryption = report::Encryption::of(&store.require_vpc(&req.vpc)?)?;
     Ok(report::Status {
         version: REPORT_VERSION,
         node: me,
         healthy: health.healthy(),
         counts: report::StatusCounts::of(&health),
+        encryption,
         health,
     })
 }

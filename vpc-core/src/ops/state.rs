@@ -372,7 +372,7 @@ pub fn set_bridge_addrs(
     vpc: &VpcName,
     addrs: Vec<IfAddr>,
 ) -> Result<(Outcome, Spec)> {
-    set_member(store, vpc, &store.this_node()?.name, addrs)
+    set_member(store, vpc, &store.this_node()?.name, Some(addrs), None)
 }
 
 /// Sets member `node`'s bridge addresses in a VPC (`set_member`).
@@ -380,11 +380,22 @@ pub fn set_member(
     store: &Store,
     vpc: &VpcName,
     node: &NodeName,
-    addrs: Vec<IfAddr>,
+    addrs: Option<Vec<IfAddr>>,
+    wg_key: Option<PublicKey>,
 ) -> Result<(Outcome, Spec)> {
-    let instead = set_member_command(vpc, node, &addrs);
+    let instead = match (&addrs, wg_key) {
+        (Some(a), _) => set_member_command(vpc, node, a),
+        (None, Some(k)) => format!("vpc mode=set_member vpc_name={vpc} node={node} wg_key={k}"),
+        (None, None) => format!("vpc mode=set_member vpc_name={vpc} node={node}"),
+    };
     let (changed, spec) = modify(store, vpc, &instead, |spec| {
-        spec.set_bridge_addrs(node, addrs).map(drop)
+        if let Some(addrs) = addrs {
+            spec.set_bridge_addrs(node, addrs)?;
+        }
+        if let Some(key) = wg_key {
+            spec.set_wg_key(node, key)?;
+        }
+        Ok(())
     })?;
     let outcome = if changed {
         Outcome::Updated
