@@ -582,8 +582,8 @@ fn firewall_changes(
 }
 
 /// The WireGuard interface comes before the tunnels that run inside it:
-/// created first, configured (key, port, peers in one request) before any
-/// tunnel is up.
+/// created first, brought up and configured (key, port, peers in one
+/// request) before any tunnel is up.
 fn wireguard_changes(
     desired: &Desired,
     wg: &super::state::Wireguard,
@@ -614,21 +614,23 @@ fn wireguard_changes(
             }
         }
     }
+    let addrs = have.map(|i| i.addrs.as_slice()).unwrap_or(&[]);
+    addr_changes(&name, addrs, std::slice::from_ref(&wg.addr), p);
+    if !have.is_some_and(|i| i.up) {
+        p.up.push(Change::Up { name: name.clone() });
+    }
+    // Configured once up, so that a member behind NAT sends its first
+    // keepalive (and handshake) at once rather than a keepalive later.
     let configured = have.is_some()
         && observed
             .wireguard
             .iter()
             .any(|d| d.name == name && wg.device.same(d));
     if !configured {
-        p.set.push(Change::SetWireguard {
+        p.up.push(Change::SetWireguard {
             vpc: desired.vpc.clone(),
             device: wg.device.clone(),
         });
-    }
-    let addrs = have.map(|i| i.addrs.as_slice()).unwrap_or(&[]);
-    addr_changes(&name, addrs, std::slice::from_ref(&wg.addr), p);
-    if !have.is_some_and(|i| i.up) {
-        p.up.push(Change::Up { name });
     }
 }
 
