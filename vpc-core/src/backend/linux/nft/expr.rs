@@ -1,5 +1,6 @@
 //! Rule expressions: `NFTA_EXPR_*` with the data of the six kinds vpc's
-//! rules use. Read back as the same values, so a rule the kernel reports
+//! rules use (`meta` loads the L4 protocol, the family or the input
+//! interface's name; `cmp` compares it). Read back as the same values, so a rule the kernel reports
 //! is compared with the one vpc would write (counter values and the
 //! batch-only set id aside).
 
@@ -10,6 +11,8 @@ const NAME: u16 = 1;
 /// `NFTA_EXPR_DATA` (nested).
 const DATA: u16 = 2;
 
+/// `NFT_META_IIFNAME`: the name of the interface a packet came in on.
+pub const META_IIFNAME: u32 = 6;
 /// `NFT_META_NFPROTO`.
 pub const META_NFPROTO: u32 = 15;
 /// `NFT_META_L4PROTO`.
@@ -20,6 +23,8 @@ pub const BASE_NETWORK: u32 = 1;
 pub const BASE_TRANSPORT: u32 = 2;
 /// `NFT_CMP_EQ`.
 pub const CMP_EQ: u32 = 0;
+/// `NFT_CMP_NEQ`.
+pub const CMP_NEQ: u32 = 1;
 /// `NFT_CMP_LTE`.
 pub const CMP_LTE: u32 = 3;
 /// `NFT_CMP_GTE`.
@@ -32,6 +37,29 @@ pub const DROP: u32 = 0;
 pub const REG_VERDICT: u32 = 0;
 /// `NFT_REG_1`.
 pub const REG_1: u32 = 1;
+
+/// `IFNAMSIZ`: an interface name with its terminating NUL fits in it.
+pub const IFNAMSIZ: usize = 16;
+
+/// Interface name `name` as a `cmp` against `meta iifname` holds it, as
+/// `nft` sends it: the name, then NULs up to [`IFNAMSIZ`] bytes. (A name
+/// of `IFNAMSIZ` bytes or more, which no interface has and `nft` refuses,
+/// is left as it is; beyond 16 bytes the kernel refuses the rule.)
+pub fn ifname(name: &str) -> Vec<u8> {
+    let mut b = name.as_bytes().to_vec();
+    if b.len() < IFNAMSIZ {
+        b.resize(IFNAMSIZ, 0);
+    }
+    b
+}
+
+/// The interface name in `data` as [`ifname`] writes it: `None` for
+/// anything else (unpadded, bytes after the NUL, not UTF-8).
+pub fn ifname_of(data: &[u8]) -> Option<&str> {
+    let end = data.iter().position(|&c| c == 0)?;
+    let name = std::str::from_utf8(&data[..end]).ok()?;
+    (ifname(name) == data).then_some(name)
+}
 
 /// One expression.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,11 +6,16 @@
 //!     set allow6 { type ipv6_addr; elements = { members' IPv6 underlays } }
 //!     chain input {
 //!         type filter hook input priority filter - 1; policy accept;
+//!         meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST iifname != "VIA" counter drop
 //!         meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST ip saddr != @allow4 counter drop
 //!         meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST ip6 saddr != @allow6 counter drop
 //!     }
 //! }
 //! ```
+//!
+//! The `iifname` rule is there only on an encrypted VPC ([`Firewall::via`]:
+//! its VXLAN arrives out of its WireGuard interface `VIA` and nowhere
+//! else); without it the rule set is the other two rules alone.
 //!
 //! Written whole in one batch (`add table; delete table; table …`: the
 //! add makes the delete a delete-if-exists, and the kernel commits all of
@@ -66,16 +71,11 @@ fn sets() -> [Set; 2] {
     ]
 }
 
-/// `meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST ip[6] saddr !=
-/// @SET counter drop` (`@th,96,24` is the VXLAN header's VNI); `set_id` as
-/// in a batch (`None` as the kernel reports it).
-pub fn rule_exprs(port: u16, vnis: [u32; 2], v6: bool, set_id: Option<u32>) -> Vec<Expr> {
+/// `meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST`, how every
+/// rule begins: UDP to the VXLAN port, for one of the VPC's VNIs
+/// (`@th,96,24` is the VXLAN header's VNI).
+fn vxlan_of(port: u16, vnis: [u32; 2]) -> Vec<Expr> {
     let vni = |v: u32| v.to_be_bytes()[1..].to_vec();
-    let (nfproto, offset, len, set) = if v6 {
-        (10u8, 8, 16, SET6)
-    } else {
-        (2u8, 12, 4, SET4)
-    };
     vec![
         Expr::Meta {
             key: expr::META_L4PROTO,
@@ -113,6 +113,20 @@ pub fn rule_exprs(port: u16, vnis: [u32; 2], v6: bool, set_id: Option<u32>) -> V
             op: expr::CMP_LTE,
             data: vni(vnis[1]),
         },
+    ]
+}
+
+/// `meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST ip[6] saddr !=
+/// @SET counter drop` (`@th,96,24` is the VXLAN header's VNI); `set_id` as
+/// in a batch (`None` as the kernel reports it).
+pub fn rule_exprs(port: u16, vnis: [u32; 2], v6: bool, set_id: Option<u32>) -> Vec<Expr> {
+    let (nfproto, offset, len, set) = if v6 {
+        (10u8, 8, 16, SET6)
+    } else {
+        (2u8, 12, 4, SET4)
+    };
+    let mut out = vxlan_of(port, vnis);
+    out.extend([
         Expr::Meta {
             key: expr::META_NFPROTO,
             dreg: expr::REG_1,
@@ -136,7 +150,29 @@ pub fn rule_exprs(port: u16, vnis: [u32; 2], v6: bool, set_id: Option<u32>) -> V
         },
         Expr::Counter,
         Expr::Verdict(expr::DROP),
-    ]
+    ]);
+    out
+}
+
+/// `meta l4proto udp udp dport PORT @th,96,24 FIRST-LAST iifname !=
+/// "VIA" counter drop`: the VPC's VXLAN arriving on any interface but
+/// `via` (the name padded as [`expr::ifname`] does, as `nft` sends it).
+pub fn via_exprs(port: u16, vnis: [u32; 2], via: &str) -> Vec<Expr> {
+    let mut out = vxlan_of(port, vnis);
+    out.extend([
+        Expr::Meta {
+            key: expr::META_IIFNAME,
+            dreg: expr::REG_1,
+        },
+        Expr::Cmp {
+            sreg: expr::REG_1,
+            op: expr::CMP_NEQ,
+            data: expr::ifname(via),
+        },
+        Expr::Counter,
+        Expr::Verdict(expr::DROP),
+    ]);
+    out
 }
 
 /// The messages that make `fw` from nothing.
@@ -153,6 +189,9 @@ pub fn create(fw: &Firewall) -> Vec<Message> {
         if !keys.is_empty() {
             out.push(set::add_elements(t, &s.name, id, keys));
         }
+    }
+    if let Some(via) = &fw.via {
+        out.push(rule::add(t, CHAIN, &via_exprs(fw.port, fw.vnis, via)));
     }
     out.push(rule::add(
         t,
@@ -190,13 +229,15 @@ pub struct TableDump {
     pub rules: Vec<rule::Read>,
 }
 
-/// The rule set `dump` holds, if it is exactly one vpc writes; `None` for
-/// anything else (altered, partial, foreign), which `apply` replaces.
+/// The rule set `dump` holds, if it is exactly one vpc writes (with or
+/// without the `iifname` rule, first); `None` for anything else (altered,
+/// partial, foreign), which `apply` replaces.
 pub fn read(table: &str, dump: &TableDump) -> Option<Firewall> {
-    if dump.chains != [Some(chain())] || dump.rules.len() != 2 {
+    if dump.chains != [Some(chain())] || !(2..=3).contains(&dump.rules.len()) {
         return None;
     }
-    // The values come from the first rule; then both must be exactly ours.
+    // The values come from the first rule; then every rule must be exactly
+    // ours, the `iifname` one first when there are three.
     let first = dump.rules[0].exprs.as_deref().ok()?;
     let data = |i: usize| match first.get(i)? {
         Expr::Cmp { data, .. } => Some(data.as_slice()),
@@ -208,8 +249,16 @@ pub fn read(table: &str, dump: &TableDump) -> Option<Firewall> {
         Some(u32::from_be_bytes([0, a, b, c]))
     };
     let vnis = [vni(5)?, vni(6)?];
-    for (rule, v6) in dump.rules.iter().zip([false, true]) {
-        if rule.chain != CHAIN || rule.exprs.as_ref().ok()? != &rule_exprs(port, vnis, v6, None) {
+    let via = match dump.rules.len() {
+        3 => Some(expr::ifname_of(data(8)?)?.to_owned()),
+        _ => None,
+    };
+    let want = via
+        .iter()
+        .map(|v| via_exprs(port, vnis, v))
+        .chain([false, true].map(|v6| rule_exprs(port, vnis, v6, None)));
+    for (rule, want) in dump.rules.iter().zip(want) {
+        if rule.chain != CHAIN || rule.exprs.as_ref().ok()? != &want {
             return None;
         }
     }
@@ -230,7 +279,9 @@ pub fn read(table: &str, dump: &TableDump) -> Option<Firewall> {
         .iter()
         .map(|k| <[u8; 16]>::try_from(k.as_slice()).ok().map(Ipv6Addr::from))
         .collect::<Option<Vec<_>>>()?;
-    Some(Firewall::new(table.to_owned(), port, vnis, allow4, allow6))
+    let mut fw = Firewall::new(table.to_owned(), port, vnis, allow4, allow6);
+    fw.via = via;
+    Some(fw)
 }
 
 #[cfg(test)]
@@ -255,6 +306,267 @@ mod tests {
     fn replace_is_byte_for_byte_what_nft_sends() {
         let want = include_bytes!("testdata/replace.bin");
         assert_eq!(super::super::batch(&replace(&t1()), 0, false), want);
+    }
+
+    /// An encrypted VPC's, with IPv4 inner addresses.
+    fn via4() -> Firewall {
+        let mut fw = Firewall::new(
+            "vpc_t1".to_owned(),
+            4789,
+            [1, 3],
+            vec![Ipv4Addr::new(198, 19, 0, 2), Ipv4Addr::new(198, 19, 0, 1)],
+            Vec::new(),
+        );
+        fw.via = Some("vpcwg4096".to_owned());
+        fw
+    }
+
+    /// An encrypted VPC's, with IPv6 inner addresses.
+    fn via6() -> Firewall {
+        let mut fw = Firewall::new(
+            "vpc_t2".to_owned(),
+            4790,
+            [100, 199],
+            Vec::new(),
+            vec![
+                "2001:db8:200::2".parse().unwrap(),
+                "2001:db8:200::1".parse().unwrap(),
+            ],
+        );
+        fw.via = Some("vpcwg100".to_owned());
+        fw
+    }
+
+    /// One golden rule set: what `nft -f` was given for it, what it sent,
+    /// and what the kernel then answered to `nft list table`.
+    struct Golden {
+        fw: Firewall,
+        text: &'static str,
+        sent: &'static [u8],
+        dumped: &'static [u8],
+    }
+
+    /// The rule sets of `testdata/` (`capture.sh`).
+    fn golden() -> [Golden; 3] {
+        [
+            Golden {
+                fw: t1(),
+                text: include_str!("testdata/replace.nft"),
+                sent: include_bytes!("testdata/replace.bin"),
+                dumped: include_bytes!("testdata/replace.dump.bin"),
+            },
+            Golden {
+                fw: via4(),
+                text: include_str!("testdata/replace_via4.nft"),
+                sent: include_bytes!("testdata/replace_via4.bin"),
+                dumped: include_bytes!("testdata/replace_via4.dump.bin"),
+            },
+            Golden {
+                fw: via6(),
+                text: include_str!("testdata/replace_via6.nft"),
+                sent: include_bytes!("testdata/replace_via6.bin"),
+                dumped: include_bytes!("testdata/replace_via6.dump.bin"),
+            },
+        ]
+    }
+
+    /// `nft -f` of the dry run's text for a rule set with the `iifname`
+    /// rule (`testdata/replace_via4.nft`, `replace_via6.nft`), as `strace
+    /// -e write=3` showed it (`testdata/capture.sh`).
+    #[test]
+    fn replace_with_via_is_byte_for_byte_what_nft_sends() {
+        for Golden { fw, sent, .. } in golden() {
+            assert_eq!(super::super::batch(&replace(&fw), 0, false), sent, "{fw:?}");
+        }
+    }
+
+    /// The dry run shows exactly what `nft -f` was given for the golden
+    /// bytes: dry run, `nft` and the codec agree.
+    #[test]
+    fn dry_run_text_is_what_nft_was_given() {
+        for Golden { fw, text, .. } in golden() {
+            let mut shown = crate::backend::dryrun::nft_text(&fw).join("\n");
+            shown.push('\n');
+            assert_eq!(shown, text, "{fw:?}");
+        }
+    }
+
+    /// Messages (a batch, or the kernel's dumps) read as the dumps of one
+    /// table: what follows the last table deletion.
+    fn dump_of(bytes: &[u8]) -> Result<TableDump, String> {
+        let replies = super::super::replies(bytes)?;
+        let from = replies
+            .iter()
+            .rposition(|r| r.msg_type == super::super::Kind::DelTable.msg_type())
+            .map_or(0, |i| i + 1);
+        let mut dump = TableDump::default();
+        for r in &replies[from..] {
+            use super::super::Kind::{NewChain, NewRule, NewSet, NewSetElem};
+            let t = r.msg_type;
+            if t == NewChain.msg_type() {
+                dump.chains.push(chain::read(r.attrs())?.1);
+            } else if t == NewSet.msg_type() {
+                dump.sets.push((set::read(r.attrs())?.1, Vec::new()));
+            } else if t == NewSetElem.msg_type() {
+                let (name, keys) = set::read_elements(r.attrs())?;
+                if let Some((_, k)) = dump
+                    .sets
+                    .iter_mut()
+                    .find(|(s, _)| s.as_ref().is_some_and(|s| s.name == name))
+                {
+                    k.extend(keys);
+                }
+            } else if t == NewRule.msg_type() {
+                dump.rules.push(rule::read(r.attrs())?);
+            }
+        }
+        Ok(dump)
+    }
+
+    /// What `replace` writes and what `nft` sends, read as dumps, and what
+    /// the kernel reports once it is made, are the rule set written.
+    #[test]
+    fn replace_reads_back_as_itself() {
+        for Golden {
+            fw, sent, dumped, ..
+        } in golden()
+        {
+            let ours = super::super::batch(&replace(&fw), 0, false);
+            for bytes in [&ours[..], sent, dumped] {
+                let dump = dump_of(bytes).unwrap();
+                assert_eq!(dump.rules.len(), 2 + usize::from(fw.via.is_some()));
+                assert_eq!(read(&fw.table, &dump), Some(fw.clone()));
+            }
+        }
+    }
+
+    /// The `iifname` rule is part of the rule set: removed, moved, renamed,
+    /// padded otherwise, inverted or doubled, it reads as another rule set
+    /// (or none of vpc's), so `plan` replaces it.
+    #[test]
+    fn an_altered_via_rule_reads_as_changed() {
+        let fw = via4();
+        let dump = dump_of(&super::super::batch(&replace(&fw), 0, false)).unwrap();
+        assert_eq!(read("vpc_t1", &dump), Some(fw.clone()));
+        let with = |f: &dyn Fn(&mut TableDump)| {
+            let mut d = dump.clone();
+            f(&mut d);
+            read("vpc_t1", &d)
+        };
+        let via_cmp = |d: &mut TableDump| -> Vec<u8> {
+            match &mut d.rules[0].exprs.as_mut().unwrap()[8] {
+                Expr::Cmp { data, .. } => std::mem::take(data),
+                other => panic!("{other:?}"),
+            }
+        };
+        let set_via_cmp = |d: &mut TableDump, op: u32, data: Vec<u8>| {
+            d.rules[0].exprs.as_mut().unwrap()[8] = Expr::Cmp {
+                sreg: expr::REG_1,
+                op,
+                data,
+            };
+        };
+
+        // Deleted: the rule set of a plain VPC, not this one.
+        let removed = with(&|d| {
+            d.rules.remove(0);
+        })
+        .unwrap();
+        assert_eq!(removed.via, None);
+        assert_ne!(removed, fw);
+        // Last instead of first.
+        assert_eq!(with(&|d| d.rules.rotate_left(1)), None);
+        // Another interface.
+        let mut other = fw.clone();
+        other.via = Some("eth0".to_owned());
+        assert_eq!(
+            with(&|d| set_via_cmp(d, expr::CMP_NEQ, expr::ifname("eth0"))),
+            Some(other)
+        );
+        // The same name, not padded as nft pads it, or with bytes after it.
+        assert_eq!(
+            with(&|d| set_via_cmp(d, expr::CMP_NEQ, b"vpcwg4096\0".to_vec())),
+            None
+        );
+        assert_eq!(
+            with(&|d| {
+                let mut v = via_cmp(d);
+                v[15] = b'x';
+                set_via_cmp(d, expr::CMP_NEQ, v);
+            }),
+            None
+        );
+        assert_eq!(
+            with(&|d| set_via_cmp(d, expr::CMP_NEQ, b"vpcwg4096".to_vec())),
+            None
+        );
+        // `==` instead of `!=`: it would drop what comes through WireGuard.
+        assert_eq!(
+            with(&|d| set_via_cmp(d, expr::CMP_EQ, expr::ifname("vpcwg4096"))),
+            None
+        );
+        // Not a drop.
+        assert_eq!(
+            with(&|d| {
+                *d.rules[0].exprs.as_mut().unwrap().last_mut().unwrap() =
+                    Expr::Verdict(chain::ACCEPT);
+            }),
+            None
+        );
+        // Another port or VNI range than the other rules'.
+        assert_eq!(
+            with(&|d| {
+                d.rules[0].exprs.as_mut().unwrap()[3] = Expr::Cmp {
+                    sreg: expr::REG_1,
+                    op: expr::CMP_EQ,
+                    data: 4790u16.to_be_bytes().to_vec(),
+                };
+            }),
+            None
+        );
+        // Twice.
+        assert_eq!(with(&|d| d.rules.insert(0, d.rules[0].clone())), None);
+        // In its place, an address rule (three rules, none `iifname`).
+        assert_eq!(with(&|d| d.rules[0] = d.rules[1].clone()), None);
+        // Without the rule from the start: a plain VPC's rule set.
+        let mut plain = fw.clone();
+        plain.via = None;
+        let plain_dump = dump_of(&super::super::batch(&replace(&plain), 0, false)).unwrap();
+        assert_eq!(read("vpc_t1", &plain_dump), Some(plain));
+    }
+
+    /// Malformed dumps (every truncation and many a byte changed of the
+    /// golden batches and the kernel's answers) are read without
+    /// panicking, and never as a rule set with an `iifname` rule unlike
+    /// vpc's.
+    #[test]
+    fn malformed_dumps_do_not_panic() {
+        for Golden {
+            fw, sent, dumped, ..
+        } in golden()
+        {
+            for bytes in [sent, dumped] {
+                for n in 0..bytes.len() {
+                    if let Ok(d) = dump_of(&bytes[..n]) {
+                        let _ = read(&fw.table, &d);
+                    }
+                }
+                let mut b = bytes.to_vec();
+                for i in 0..b.len() {
+                    for flip in [0x01, 0x80, 0xff] {
+                        b[i] ^= flip;
+                        if let Ok(d) = dump_of(&b)
+                            && let Some(got) = read(&fw.table, &d)
+                            && let Some(via) = &got.via
+                        {
+                            let rule = via_exprs(got.port, got.vnis, via);
+                            assert_eq!(d.rules[0].exprs.as_ref().ok(), Some(&rule));
+                        }
+                        b[i] ^= flip;
+                    }
+                }
+            }
+        }
     }
 
     /// `nft -f` of `add table inet vpc_t1; delete table inet vpc_t1`.
@@ -309,7 +621,10 @@ mod tests {
 
     #[test]
     fn expressions_decode_what_they_encode() {
-        for e in rule_exprs(4789, [1, 3], true, None) {
+        for e in rule_exprs(4789, [1, 3], true, None)
+            .into_iter()
+            .chain(via_exprs(4789, [1, 3], "vpcwg4096"))
+        {
             let bytes = e.encode().done();
             assert_eq!(Expr::decode(&bytes), Ok(e));
         }
