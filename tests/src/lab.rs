@@ -239,6 +239,23 @@ impl Lab {
         cmd::sh(&self.wan, cmd)
     }
 
+    /// A namespace of the lab's own for a test's extra machine (a NAT
+    /// router, say), `{prefix}{suffix}`: no links but `lo`, removed with
+    /// the lab.
+    pub fn add_namespace(&self, suffix: &str) -> String {
+        let name = format!("{}{suffix}", self.prefix);
+        self.add_netns(&name, NO_RA);
+        cmd::sh_ok(&name, &["ip", "link", "set", "lo", "up"]);
+        name
+    }
+
+    /// Runs `cmd[0] cmd[1..]` inside namespace `netns` of this lab, failing
+    /// the test unless it exits 0; its stdout.
+    #[track_caller]
+    pub fn ns_ok(&self, netns: &str, cmd: &[&str]) -> String {
+        cmd::sh_ok(netns, cmd)
+    }
+
     /// The underlay MTU of the host links.
     pub fn mtu(&self) -> u32 {
         self.mtu

@@ -61,7 +61,8 @@ fn encrypted(lab: &Lab, hosts: &[usize], vpc: &str, peer_network: &str, extra: &
     for &i in hosts {
         lab.host(i).ok(&format!("mode=apply vpc_name={vpc}"));
     }
-    h0.ok(&format!("mode=init_peers vpc_name={vpc} --json")).json()
+    h0.ok(&format!("mode=init_peers vpc_name={vpc} --json"))
+        .json()
 }
 
 /// Each member's public key, asked of it and set on the initiator.
@@ -156,12 +157,20 @@ fn netns_encrypted_vpc_carries_guests_and_nothing_else() {
     // IPv4 underlay, IPv6 inner network: 1500 - 60 - 70.
     assert_eq!(map["mtu"], 1370, "{map}");
     let enc = &map["encryption"];
-    assert_eq!(enc["mtu_budget"], "underlay_mtu 1500 - 60 WireGuard over IPv4 - 70 VXLAN over IPv6 = 1370");
+    assert_eq!(
+        enc["mtu_budget"],
+        "underlay_mtu 1500 - 60 WireGuard over IPv4 - 70 VXLAN over IPv6 = 1370"
+    );
     let wg = enc["interface"].as_str().unwrap().to_owned();
     let text = lab.host(0).ok("mode=init_peers vpc_name=vpc1").stdout;
-    assert!(text.contains("mtu: underlay_mtu 1500 - 60 WireGuard over IPv4"), "{text}");
+    assert!(
+        text.contains("mtu: underlay_mtu 1500 - 60 WireGuard over IPv4"),
+        "{text}"
+    );
 
-    let guests: Vec<Guest> = (0..3).map(|i| guest(&lab, i, "vpc1", i + 1, 1370)).collect();
+    let guests: Vec<Guest> = (0..3)
+        .map(|i| guest(&lab, i, "vpc1", i + 1, 1370))
+        .collect();
     all_talk(&guests);
 
     // Every member's WireGuard holds its two peers, and vpc sees exactly
@@ -176,15 +185,25 @@ fn netns_encrypted_vpc_carries_guests_and_nothing_else() {
         assert_eq!(st.code, 0, "{}: {}{}", h.name(), st.stdout, st.stderr);
         assert_eq!(st.json()["encryption"]["interface"], wg.as_str());
         let st = h.run("mode=status vpc_name=vpc1");
-        assert!(st.stdout.contains("encrypt: wireguard on "), "{}", st.stdout);
+        assert!(
+            st.stdout.contains("encrypt: wireguard on "),
+            "{}",
+            st.stdout
+        );
         let again = h.ok("mode=apply vpc_name=vpc1 --json").json();
         assert_eq!(again["changes"].as_array().unwrap().len(), 0, "{again}");
     }
 
     // DF pings: exactly the VPC MTU passes, one byte more does not.
     let (g0, g1) = (&guests[0], &guests[1]);
-    assert!(g0.ping("10.10.11.2", 2, &["-M", "do", "-s", "1342"]), "1370-byte DF ping");
-    assert!(!g0.ping("10.10.11.2", 2, &["-M", "do", "-s", "1343"]), "1371-byte DF ping passed");
+    assert!(
+        g0.ping("10.10.11.2", 2, &["-M", "do", "-s", "1342"]),
+        "1370-byte DF ping"
+    );
+    assert!(
+        !g0.ping("10.10.11.2", 2, &["-M", "do", "-s", "1343"]),
+        "1371-byte DF ping passed"
+    );
 
     // A capture of host 0's underlay while guests talk: WireGuard's UDP,
     // and not one byte of what the guests said.
@@ -206,8 +225,14 @@ fn netns_encrypted_vpc_carries_guests_and_nothing_else() {
     let _ = dump.wait();
     let found = h0.sh_ok(&["python3", "-c", CONTAINS, &pcap_s, PATTERN]);
     let size: usize = found.split_whitespace().nth(1).unwrap().parse().unwrap();
-    assert!(size > 20 * 200, "the capture holds the encrypted traffic ({size} bytes)");
-    assert!(found.starts_with("absent"), "guest payload in the clear on the underlay");
+    assert!(
+        size > 20 * 200,
+        "the capture holds the encrypted traffic ({size} bytes)"
+    );
+    assert!(
+        found.starts_with("absent"),
+        "guest payload in the clear on the underlay"
+    );
     let port = h0.sh_ok(&["tcpdump", "-r", &pcap_s, "-n", "udp port 51820"]);
     assert!(port.lines().count() >= 20, "WireGuard's packets: {port}");
 
@@ -223,12 +248,18 @@ fn netns_encrypted_vpc_carries_guests_and_nothing_else() {
         .unwrap();
     let h1 = lab.host(1);
     let got = forged_received(h1, h0, g0, vni, 50);
-    assert!(got < 10, "the guest received {got} of 50 frames forged by a member");
+    assert!(
+        got < 10,
+        "the guest received {got} of 50 frames forged by a member"
+    );
     let table = h0.sh_ok(&["nft", "list", "table", "inet", "vpc_vpc1"]);
     assert!(table.contains(&format!("iifname != \"{wg}\"")), "{table}");
     h0.sh_ok(&["nft", "delete", "table", "inet", "vpc_vpc1"]);
     let got = forged_received(h1, h0, g0, vni, 50);
-    assert!(got >= 40, "unguarded, the guest received {got} of 50: the forgery is real");
+    assert!(
+        got >= 40,
+        "unguarded, the guest received {got} of 50: the forgery is real"
+    );
     h0.ok("mode=apply vpc_name=vpc1");
     let got = forged_received(h1, h0, g0, vni, 50);
     assert!(got < 10, "repaired, the guest received {got} of 50");
@@ -238,7 +269,11 @@ fn netns_encrypted_vpc_carries_guests_and_nothing_else() {
         let h = lab.host(i);
         h.ok("mode=teardown vpc_name=vpc1");
         assert!(wireguard_links(h).is_empty(), "{}", h.name());
-        assert!(!h.sh(&["nft", "list", "table", "inet", "vpc_vpc1"]).status.success());
+        assert!(
+            !h.sh(&["nft", "list", "table", "inet", "vpc_vpc1"])
+                .status
+                .success()
+        );
         let mut gone = false;
         for _ in 0..50 {
             if wireguard_go(h) == 0 {
@@ -255,10 +290,15 @@ fn netns_encrypted_vpc_carries_guests_and_nothing_else() {
     lab.host(0).ok("mode=apply vpc_name=vpc1");
     lab.host(1).ok("mode=apply vpc_name=vpc1");
     for (h, g) in [(0, 1), (1, 2)] {
-        lab.host(h)
-            .ok(&format!("mode=attach vpc_name=vpc1 iface={}", guests[g - 1].host_if()));
+        lab.host(h).ok(&format!(
+            "mode=attach vpc_name=vpc1 iface={}",
+            guests[g - 1].host_if()
+        ));
     }
-    assert!(guests[0].ping("10.10.11.2", 5, &[]), "after teardown and apply");
+    assert!(
+        guests[0].ping("10.10.11.2", 5, &[]),
+        "after teardown and apply"
+    );
 }
 
 /// Keys rotated on the initiator, set again, pushed and applied: the
@@ -269,15 +309,22 @@ fn netns_rotated_keys_take_over() {
         return;
     };
     encrypted(&lab, &[0, 1], "vpc1", "10.100.0.0/24", "");
-    let guests: Vec<Guest> = (0..2).map(|i| guest(&lab, i, "vpc1", i + 1, 1370)).collect();
+    let guests: Vec<Guest> = (0..2)
+        .map(|i| guest(&lab, i, "vpc1", i + 1, 1370))
+        .collect();
     all_talk(&guests);
-    let wg = lab.host(0).ok("mode=init_peers vpc_name=vpc1 --json").json()["encryption"]
-        ["interface"]
+    let wg = lab
+        .host(0)
+        .ok("mode=init_peers vpc_name=vpc1 --json")
+        .json()["encryption"]["interface"]
         .as_str()
         .unwrap()
         .to_owned();
     let before = lab.host(0).host_sh(&["wg", "show", &wg, "public-key"]);
-    let r = lab.host(0).ok("mode=rotate_keys vpc_name=vpc1 --json").json();
+    let r = lab
+        .host(0)
+        .ok("mode=rotate_keys vpc_name=vpc1 --json")
+        .json();
     assert_eq!(r["pending"], 1);
     // A member cannot rotate: only the initiator changes the spec.
     let refused = lab.host(1).run("mode=rotate_keys vpc_name=vpc1");
@@ -328,7 +375,10 @@ fn netns_encrypted_and_plain_vpcs_share_hosts() {
         })
         .collect();
     all_talk(&red);
-    assert!(blue[0].ping("10.20.0.2", 3, &[]), "plain VPC beside an encrypted one");
+    assert!(
+        blue[0].ping("10.20.0.2", 3, &[]),
+        "plain VPC beside an encrypted one"
+    );
     assert!(blue[1].ping("10.20.0.1", 3, &[]));
     // The two segments stay apart.
     assert!(!red[0].ping("10.20.0.2", 1, &[]));

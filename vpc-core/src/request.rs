@@ -250,7 +250,11 @@ fn underlay(p: &Pairs<'_>) -> Result<(Option<Ipv4Addr>, Option<Ipv6Addr>)> {
 /// `inbound=`.
 fn node_behind_nat(p: &Pairs<'_>, name: NodeName) -> Result<Node> {
     let (ip4, ip6) = underlay(p)?;
-    let mut node = Node::new(name, ip4, ip6)?;
+    with_nat_keys(p, Node::new(name, ip4, ip6)?)
+}
+
+/// `node` with the NAT keys `local4=`, `local6=`, `inbound=` of `p`.
+fn with_nat_keys(p: &Pairs<'_>, mut node: Node) -> Result<Node> {
     node.local4 = p.parse("local4", |v| parse_ip("local4", v, "IPv4"))?;
     node.local6 = p.parse("local6", |v| parse_ip("local6", v, "IPv6"))?;
     node.inbound = p
@@ -344,6 +348,18 @@ const NODE_ADD_KEYS: &[Key] = &[
     opt("offline", "1 = record without contacting the host"),
     opt("ip4", "its IPv4 underlay address, when node= is IPv6"),
     opt("ip6", "its IPv6 underlay address, when node= is IPv4"),
+    opt(
+        "local4",
+        "offline=1, behind a 1:1 NAT: the IPv4 address on its interface (node= is the public one)",
+    ),
+    opt(
+        "local6",
+        "offline=1, behind a 1:1 NAT: the IPv6 address on its interface",
+    ),
+    opt(
+        "inbound",
+        "offline=1: 0 = nobody can reach it (masquerade); default 1",
+    ),
     opt("port", "SSH port; default 22"),
     opt("user", "SSH user; default root"),
     opt("command", "the vpc command on that host; default vpc"),
@@ -398,7 +414,7 @@ impl FromPairs for NodeAddOffline {
             IpAddr::V4(a) => ip4 = Some(a),
             IpAddr::V6(a) => ip6 = Some(a),
         }
-        let mut record = NodeRecord::new(Node::new(name, ip4, ip6)?);
+        let mut record = NodeRecord::new(with_nat_keys(p, Node::new(name, ip4, ip6)?)?);
         if let Some(port) = p.parse("port", |v| parse_number("port", v, 1..=65535))? {
             record.port = port;
         }
