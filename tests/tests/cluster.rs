@@ -598,3 +598,111 @@ fn netns_deploy_uses_one_connection_per_node_and_dry_runs_change_nothing() {
         r.stdout
     );
 }
+
+/// An encrypted VPC deployed over SSH: `deploy` asks each member for its
+/// WireGuard key over the connection it already uses, writes them in one
+/// generation and pushes the spec; the guests talk; no private key ever
+/// reaches the initiator; `rotate_keys` then `deploy` gives every member a
+/// new key; `destroy` leaves no WireGuard interface, rule set or key.
+#[test]
+fn netns_encrypted_deploy_fetches_keys_and_destroy_removes_them() {
+    let Some(lab) = Lab::new("sshwg", 3) else {
+        return;
+    };
+    let servers: Vec<Sshd> = (1..3).map(|i| Sshd::start(lab.host(i))).collect();
+    identify(&lab, &[0, 1, 2], Underlay::V4);
+    for (n, s) in servers.iter().enumerate() {
+        let r = add(&lab, s, n + 1, "");
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    let h0 = lab.host(0);
+    h0.ok("mode=init vpc_name=vpc1 node_member=all peer_network=10.100.0.0/24 encrypt=wireguard");
+    let before = h0.ok("mode=export vpc_name=vpc1").json();
+    let r = h0.run("mode=deploy vpc_name=vpc1 --json");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let report = r.json();
+    for node in ["h1", "h2"] {
+        let key = result(&report, "key", node);
+        assert_eq!(key["ok"], true, "{key}");
+    }
+    let spec = h0.ok("mode=export vpc_name=vpc1").json();
+    assert_eq!(
+        spec["generation"].as_u64().unwrap(),
+        before["generation"].as_u64().unwrap() + 1,
+        "all keys in one generation"
+    );
+    let keys: Vec<&str> = spec["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["wg_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 3);
+    // Each member's key is its own, and its private half stayed there.
+    for i in 1..3 {
+        let h = lab.host(i);
+        let mine = h.ok("mode=wg_key vpc_name=vpc1").stdout;
+        assert!(keys.contains(&mine.trim()), "{}: {mine}", h.name());
+        let private = std::fs::read_to_string(h.state_dir().join("keys/vpc1.key")).unwrap();
+        for j in 0..3 {
+            for f in walk(lab.host(j).state_dir()) {
+                if j != i && std::fs::read(&f).is_ok_and(|b| contains(&b, private.trim().as_bytes())) {
+                    panic!("{}'s private key is in {}", h.name(), f.display());
+                }
+            }
+        }
+    }
+    let guests: Vec<_> = (0..3).map(|i| guest(&lab, i, "vpc1", i + 1, 1370)).collect();
+    for g in &guests {
+        for n in 1..=3 {
+            if n != g.host() + 1 {
+                assert!(g.ping(&format!("10.10.11.{n}"), 3, &[]), "guest {} -> {n}", g.host());
+            }
+        }
+    }
+
+    // New keys everywhere, fetched and pushed by the next deploy.
+    h0.ok("mode=rotate_keys vpc_name=vpc1");
+    let r = h0.run("mode=deploy vpc_name=vpc1 --json");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let rotated = h0.ok("mode=export vpc_name=vpc1").json();
+    for (old, m) in keys.iter().zip(rotated["members"].as_array().unwrap()) {
+        assert_ne!(m["wg_key"].as_str().unwrap(), *old, "{m}");
+    }
+    assert!(guests[0].ping("10.10.11.2", 5, &[]), "after rotation");
+
+    let r = h0.run("mode=destroy vpc_name=vpc1");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for i in 0..3 {
+        let h = lab.host(i);
+        assert!(
+            !h.links()
+                .iter()
+                .any(|l| l["ifname"].as_str().is_some_and(|n| n.starts_with("vpcwg"))),
+            "{}",
+            h.name()
+        );
+        assert!(!h.sh(&["nft", "list", "table", "inet", "vpc_vpc1"]).status.success());
+        assert!(!h.state_dir().join("keys/vpc1.key").exists(), "{}", h.name());
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
