@@ -646,17 +646,25 @@ fn netns_encrypted_deploy_fetches_keys_and_destroy_removes_them() {
         let private = std::fs::read_to_string(h.state_dir().join("keys/vpc1.key")).unwrap();
         for j in 0..3 {
             for f in walk(lab.host(j).state_dir()) {
-                if j != i && std::fs::read(&f).is_ok_and(|b| contains(&b, private.trim().as_bytes())) {
+                if j != i
+                    && std::fs::read(&f).is_ok_and(|b| contains(&b, private.trim().as_bytes()))
+                {
                     panic!("{}'s private key is in {}", h.name(), f.display());
                 }
             }
         }
     }
-    let guests: Vec<_> = (0..3).map(|i| guest(&lab, i, "vpc1", i + 1, 1370)).collect();
+    let guests: Vec<_> = (0..3)
+        .map(|i| guest(&lab, i, "vpc1", i + 1, 1370))
+        .collect();
     for g in &guests {
         for n in 1..=3 {
             if n != g.host() + 1 {
-                assert!(g.ping(&format!("10.10.11.{n}"), 3, &[]), "guest {} -> {n}", g.host());
+                assert!(
+                    g.ping(&format!("10.10.11.{n}"), 3, &[]),
+                    "guest {} -> {n}",
+                    g.host()
+                );
             }
         }
     }
@@ -682,8 +690,16 @@ fn netns_encrypted_deploy_fetches_keys_and_destroy_removes_them() {
             "{}",
             h.name()
         );
-        assert!(!h.sh(&["nft", "list", "table", "inet", "vpc_vpc1"]).status.success());
-        assert!(!h.state_dir().join("keys/vpc1.key").exists(), "{}", h.name());
+        assert!(
+            !h.sh(&["nft", "list", "table", "inet", "vpc_vpc1"])
+                .status
+                .success()
+        );
+        assert!(
+            !h.state_dir().join("keys/vpc1.key").exists(),
+            "{}",
+            h.name()
+        );
     }
 }
 
