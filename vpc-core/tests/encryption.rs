@@ -234,7 +234,9 @@ fn a_member_behind_masquerade_sends_first_and_keeps_the_way_open() {
         &[],
     )
     .unwrap();
-    for n in ["self", "a", "b"] {
+    let my_key = PrivateKey::generate();
+    spec.set_wg_key(&name("self"), my_key.public()).unwrap();
+    for n in ["a", "b"] {
         spec.set_wg_key(&name(n), PrivateKey::generate().public())
             .unwrap();
     }
@@ -251,6 +253,44 @@ fn a_member_behind_masquerade_sends_first_and_keeps_the_way_open() {
         .unwrap();
     assert_eq!(to_a.endpoint, None, "a is reached once it has come");
     assert!(peers.iter().all(|p| p.keepalive == 0));
+    // Once a has come, WireGuard knows where it is: not a difference.
+    let mut d = me.clone();
+    d.wireguard.as_mut().unwrap().device.private_key = Some(my_key);
+    let mut kernel = memory_node();
+    let p = plan::plan(&d, &kernel.observe().unwrap(), Scope::All).unwrap();
+    kernel.apply(&p.changes).unwrap();
+    let mut seen = kernel.observe().unwrap();
+    let a_key = spec.member(&name("a")).unwrap().wg_key.unwrap();
+    for peer in &mut seen.wireguard[0].peers {
+        if peer.public_key == a_key {
+            peer.endpoint = Some("198.18.0.200:40000".parse().unwrap());
+        }
+    }
+    d.owned = None;
+    let again = plan::plan(&d, &seen, Scope::All).unwrap();
+    assert!(
+        !again
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::SetWireguard { .. })),
+        "{:?}",
+        again.changes
+    );
+    // A peer whose endpoint vpc sets and that differs is one.
+    for peer in &mut seen.wireguard[0].peers {
+        if peer.public_key != a_key {
+            peer.endpoint = Some("198.18.0.201:40000".parse().unwrap());
+        }
+    }
+    let again = plan::plan(&d, &seen, Scope::All).unwrap();
+    assert!(
+        again
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::SetWireguard { .. })),
+        "{:?}",
+        again.changes
+    );
     let map = vpc_core::report::PeerMap::of(&spec).unwrap();
     let e = map.encryption.unwrap();
     assert_eq!(

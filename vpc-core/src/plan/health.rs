@@ -236,7 +236,7 @@ fn wg_difference(want: &crate::plan::WgDevice, have: &crate::plan::WgDevice) -> 
     for p in &want.peers {
         match have.peers.iter().find(|h| h.public_key == p.public_key) {
             None => return format!("WireGuard interface {name} lacks peer {}", p.public_key),
-            Some(h) if h != p => {
+            Some(h) if !p.same(h) => {
                 return format!(
                     "WireGuard peer {} on {name} is configured otherwise (endpoint {}, allowed \
                      {}, keepalive {}); expected endpoint {}, allowed {}, keepalive {}",

@@ -125,12 +125,28 @@ pub struct WgDevice {
 impl WgDevice {
     /// Whether `have` (observed) is this configuration: same port, same
     /// key (by its public half) and the same peers.
+    ///
+    /// A peer vpc gives no endpoint (one nobody can reach, `inbound=0`)
+    /// has the endpoint WireGuard learned from its last handshake: that is
+    /// not a difference.
     pub fn same(&self, have: &WgDevice) -> bool {
         self.name == have.name
             && self.listen_port == have.listen_port
             && self.public_key.is_some()
             && self.public_key == have.public_key
-            && self.peers == have.peers
+            && self.peers.len() == have.peers.len()
+            && self.peers.iter().zip(&have.peers).all(|(w, h)| w.same(h))
+    }
+}
+
+impl WgPeer {
+    /// Whether `have` (observed) is this peer: an endpoint is compared
+    /// only where vpc sets one.
+    pub fn same(&self, have: &WgPeer) -> bool {
+        self.public_key == have.public_key
+            && self.allowed_ips == have.allowed_ips
+            && self.keepalive == have.keepalive
+            && (self.endpoint.is_none() || self.endpoint == have.endpoint)
     }
 }
 
