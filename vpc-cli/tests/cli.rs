@@ -105,6 +105,11 @@ fn article_dry_run_per_node_and_os() {
             assert_eq!(tunnels, 2, "{node} {os}: N-1 tunnels\n{out}");
             match os {
                 "freebsd" => {
+                    // The members-only rule set, a pf anchor, before any tunnel.
+                    assert!(
+                        out.starts_with("pfctl -q -a vpc/vpc1 -o none -f - <<'EOF'\n"),
+                        "{out}"
+                    );
                     assert!(
                         out.contains(
                             "ifconfig bridge create name vpc1 mtu 1430 description vpc-vpc1"

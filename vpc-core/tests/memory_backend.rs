@@ -382,7 +382,7 @@ fn memory_kernel_probes_answer_only_set_far_ends_over_a_running_link() {
 
 /// The rule set is planned, observed and repaired like an interface: on
 /// Linux it comes first, an edit by hand is a difference that `apply`
-/// replaces whole, teardown removes it last; FreeBSD warns instead.
+/// replaces whole, teardown removes it last.
 #[test]
 fn the_members_only_rule_set_is_planned_repaired_and_torn_down() {
     let spec = five();
@@ -439,19 +439,186 @@ fn the_members_only_rule_set_is_planned_repaired_and_torn_down() {
     );
     k.apply(&t.changes).unwrap();
     assert!(k.observe().unwrap().firewalls.is_empty());
+}
 
-    let bsd = plan::desired(&spec, &me, Platform::FreeBsd).unwrap();
-    let p = plan::plan(&bsd, &Observed::default(), Scope::All).unwrap();
+/// A VPC defined like [`five`], over members `nodes` (the first one the
+/// initiator), with `options` besides.
+fn vpc_of(name: &str, nodes: &[(&str, u8)], options: &[(&str, &str)]) -> Spec {
+    let mut o = Options::default();
+    o.set("peer_network", "10.100.0.0/24").unwrap();
+    for (k, v) in options {
+        o.set(k, v).unwrap();
+    }
+    let others = nodes[1..].iter().map(|(n, i)| node(n, *i)).collect();
+    Spec::define(
+        VpcName::new(name).unwrap(),
+        node(nodes[0].0, nodes[0].1),
+        others,
+        &o,
+        &[],
+    )
+    .unwrap()
+}
+
+/// On FreeBSD the rule set is a pf anchor, planned, repaired and torn
+/// down like Linux's table; what pf itself lacks is said in warnings,
+/// and without pf nothing is planned that would fail.
+#[test]
+fn freebsd_rule_set_follows_pf() {
+    let spec = five();
+    let me = NodeName::new("n1").unwrap();
+    let d = plan::desired(&spec, &me, Platform::FreeBsd).unwrap();
+    let pf = |loaded, enabled, evaluates_anchors| plan::PacketFilter {
+        loaded,
+        enabled,
+        evaluates_anchors,
+    };
+    let set = Change::SetFirewall {
+        rules: d.firewall.clone(),
+    };
+    // Unknown (a dry run's empty node): planned first, no warning.
+    let p = plan::plan(&d, &Observed::default(), Scope::All).unwrap();
+    assert_eq!(p.changes[0], set, "before any tunnel");
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let warned = |pf: Option<plan::PacketFilter>| {
+        let observed = Observed {
+            packet_filter: pf,
+            ..Observed::default()
+        };
+        let p = plan::plan(&d, &observed, Scope::All).unwrap();
+        (p.changes.first() == Some(&set), p.warnings)
+    };
+    let (planned, w) = warned(Some(pf(false, false, false)));
+    assert!(!planned, "no rule set without pf");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].starts_with("pf is not loaded: VPC vpc1's members-only rules cannot be set"));
+    assert!(w[0].contains("anchor \"vpc/*\""), "{}", w[0]);
+    let (planned, w) = warned(Some(pf(true, false, false)));
+    assert!(planned);
+    assert_eq!(w.len(), 1, "{w:?}");
     assert!(
-        !p.changes
-            .iter()
-            .any(|c| matches!(c, Change::SetFirewall { .. }))
+        w[0].starts_with("pf is not enabled: VPC vpc1's members-only rules (pf anchor vpc/vpc1)"),
+        "{}",
+        w[0]
     );
     assert!(
-        p.warnings
-            .iter()
-            .any(|w| w.starts_with("no firewall rules on this platform yet")),
-        "{:?}",
-        p.warnings
+        w[0].contains("add `anchor \"vpc/*\"` to /etc/pf.conf"),
+        "{}",
+        w[0]
     );
+    let (planned, w) = warned(Some(pf(true, true, false)));
+    assert!(planned);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("pf's main ruleset does not evaluate `anchor \"vpc/*\"`"),
+        "{}",
+        w[0]
+    );
+    let (planned, w) = warned(Some(pf(true, true, true)));
+    assert!(planned);
+    assert!(w.is_empty(), "{w:?}");
+
+    // On a kernel with pf as it should be: converged, an edit repaired,
+    // teardown removes the anchor last.
+    let mut k = MemoryKernel::new(Platform::FreeBsd);
+    k.set_packet_filter(Some(pf(true, true, true)));
+    let p = plan::plan(&d, &k.observe().unwrap(), Scope::All).unwrap();
+    k.apply(&p.changes).unwrap();
+    let converged = k.observe().unwrap();
+    assert!(
+        plan::plan(&d, &converged, Scope::All)
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+    k.alter_firewall("vpc_vpc1").unwrap();
+    let p = plan::plan(&d, &k.observe().unwrap(), Scope::All).unwrap();
+    assert_eq!(p.changes, std::slice::from_ref(&set));
+    k.apply(&p.changes).unwrap();
+    assert_eq!(k.observe().unwrap(), converged);
+    let t = plan::teardown(&d, &converged, Scope::All);
+    assert_eq!(
+        t.changes.last(),
+        Some(&Change::RemoveFirewall {
+            table: "vpc_vpc1".into()
+        })
+    );
+    k.apply(&t.changes).unwrap();
+    assert!(k.observe().unwrap().firewalls.is_empty());
+
+    // The memory kernel refuses a rule set without pf, as pfctl would.
+    let mut k = MemoryKernel::new(Platform::FreeBsd);
+    k.set_packet_filter(Some(pf(false, false, false)));
+    assert!(k.apply(&[set]).is_err());
+}
+
+/// pf cannot tell VPCs apart by VNI: on FreeBSD a second VXLAN user of
+/// the port is refused unless it has the same members and neither is
+/// encrypted; on Linux the rules judge their own VNIs and anything goes.
+#[test]
+fn freebsd_refuses_a_shared_port_with_other_peers() {
+    let abc = [("n1", 1), ("n2", 2), ("n3", 3)];
+    let a = vpc_of("vpca", &abc, &[]);
+    let vni_b = ("vni_base", "4096");
+    // The same members on the same port: both guard it with one table.
+    let same = vpc_of("vpcb", &abc, &[vni_b]);
+    // Another member (n4) on the same port: A's anchor would drop n4.
+    let more = vpc_of("vpcb", &[("n1", 1), ("n2", 2), ("n4", 4)], &[vni_b]);
+    // Encrypted on the same port: its rules drop all VXLAN outside its
+    // WireGuard interface.
+    let mut enc = vpc_of("vpcb", &abc, &[vni_b, ("encrypt", "wireguard")]);
+    for m in enc.members.iter_mut().flatten() {
+        m.wg_key = Some(vpc_core::model::wgkey::PrivateKey::generate().public());
+    }
+    // Another port: no business of A's.
+    let apart = vpc_of("vpcb", &[("n1", 1), ("n4", 4)], &[vni_b, ("port", "4790")]);
+
+    for platform in [Platform::FreeBsd, Platform::Linux] {
+        let mut k = MemoryKernel::new(platform);
+        k.set_packet_filter(
+            (platform == Platform::FreeBsd).then_some(plan::PacketFilter {
+                loaded: true,
+                enabled: true,
+                evaluates_anchors: true,
+            }),
+        );
+        converge(&mut k, &a, "n1");
+        let with_a = k.snapshot();
+        let try_b = |spec: &Spec| {
+            let d = plan::desired(spec, &NodeName::new("n1").unwrap(), platform).unwrap();
+            plan::plan(&d, &with_a, Scope::All)
+        };
+        assert!(try_b(&same).is_ok(), "{platform:?}");
+        assert!(try_b(&apart).is_ok(), "{platform:?}");
+        for (label, b) in [("another member", &more), ("encrypted", &enc)] {
+            let got = try_b(b);
+            if platform == Platform::Linux {
+                assert!(got.is_ok(), "{label}: {got:?}");
+                continue;
+            }
+            let e = got.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Conflict, "{label}: {e}");
+            assert!(
+                e.message()
+                    .starts_with("VPC vpcb cannot have members-only rules on UDP port 4789 here"),
+                "{label}: {e}"
+            );
+            assert!(e.message().contains("port="), "{label}: {e}");
+        }
+        // B applied first (no anchor of A yet): A sees B's tunnel to n4.
+        let mut k = MemoryKernel::new(platform);
+        converge(&mut k, &more, "n1");
+        let d = plan::desired(&a, &NodeName::new("n1").unwrap(), platform).unwrap();
+        let got = plan::plan(&d, &k.snapshot(), Scope::All);
+        if platform == Platform::Linux {
+            assert!(got.is_ok(), "{got:?}");
+        } else {
+            let e = got.unwrap_err();
+            assert!(
+                e.message()
+                    .contains("(VNI 4098, remote 198.18.0.4), which is not this VPC's"),
+                "{e}"
+            );
+        }
+    }
 }

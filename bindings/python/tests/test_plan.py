@@ -14,6 +14,10 @@ import vpc
 
 # README: `vpc mode=apply vpc_name=vpc1 dryrun=1 os=freebsd` on jhoster1.
 JHOSTER_FREEBSD = """\
+pfctl -q -a vpc/vpc1 -o none -f - <<'EOF'
+table <vpc_allow> { 2a01:4f8:241:500b::1 2a01:4f8:241:500c::1 2a05:3580:d800:20f7::1 }
+block drop in quick proto udp from ! <vpc_allow> to any port = 4789 label "vpc1 vnis 1-3"
+EOF
 ifconfig vxlan1 create vxlanid 1 vxlanlocal 2a05:3580:d800:20f7::1 vxlanremote 2a01:4f8:241:500b::1 vxlanlocalport 4789 vxlanremoteport 4789 mtu 1430 description tunnel-to-gold-hoster-02.hz.fbs.dev
 ifconfig vxlan2 create vxlanid 2 vxlanlocal 2a05:3580:d800:20f7::1 vxlanremote 2a01:4f8:241:500c::1 vxlanlocalport 4789 vxlanremoteport 4789 mtu 1430 description tunnel-to-gold-hoster1.prod.inf.hz.fbs.dev
 ifconfig bridge create name vpc1 mtu 1430 description vpc-vpc1
@@ -70,7 +74,9 @@ def test_plan_equals_the_clis_dry_run(article: vpc.Store, cli: Callable[[Path], 
 def test_the_readmes_freebsd_commands(article: vpc.Store) -> None:
     plan = article.plan("vpc1", node=JHOSTER[0], os="freebsd")
     assert "".join(f"{line}\n" for line in plan.commands) == JHOSTER_FREEBSD
-    assert plan.changes[0] == {
+    # The members-only rule set (a pf anchor) comes before any tunnel.
+    assert plan.changes[0]["op"] == "set_firewall"
+    assert plan.changes[1] == {
         "op": "create_vxlan",
         "name": "vxlan1",
         "vni": 1,
@@ -80,7 +86,7 @@ def test_the_readmes_freebsd_commands(article: vpc.Store) -> None:
         "mtu": 1430,
         "description": "tunnel-to-gold-hoster-02.hz.fbs.dev",
     }
-    assert plan.summary[2] == "create bridge vpc1 mtu 1430 description vpc-vpc1"
+    assert plan.summary[3] == "create bridge vpc1 mtu 1430 description vpc-vpc1"
 
 
 def test_host_view_equals_the_clis(article: vpc.Store, cli: Callable[[Path], Cli]) -> None:

@@ -1,6 +1,6 @@
-//! The dry-run backend: renders changes as the `ifconfig` (FreeBSD) or
-//! `ip` / `bridge` (Linux) command lines that would make them, and changes
-//! nothing.
+//! The dry-run backend: renders changes as the `ifconfig`, `pfctl` and
+//! `wg` (FreeBSD) or `ip` / `bridge`, `nft` and `wg` (Linux) command lines
+//! that would make them, and changes nothing.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -145,9 +145,11 @@ fn render_freebsd(change: &Change) -> Vec<String> {
         Change::DelPort { bridge, port } => format!("ifconfig {bridge} deletem {port}"),
         Change::SetPrivate { bridge, port } => format!("ifconfig {bridge} private {port}"),
         Change::Up { name } => format!("ifconfig {name} up"),
-        Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => {
-            format!("# {}", crate::plan::diff::NO_FIREWALL)
-        }
+        Change::SetFirewall { rules } => return pf_load(rules),
+        Change::RemoveFirewall { table } => match crate::backend::freebsd::pf::flush(table) {
+            Ok(p) => p.command_line(),
+            Err(e) => format!("# {e}"),
+        },
         Change::CreateWireguard {
             name,
             mtu,
@@ -161,6 +163,21 @@ fn render_freebsd(change: &Change) -> Vec<String> {
     vec![line]
 }
 
+/// The pfctl run that loads `fw` into its anchor, with the rule set it
+/// reads, as the FreeBSD executor runs it.
+fn pf_load(fw: &crate::plan::Firewall) -> Vec<String> {
+    let p = match crate::backend::freebsd::pf::load(fw) {
+        Ok(p) => p,
+        Err(e) => return vec![format!("# {e}")],
+    };
+    let mut v = vec![format!("{} <<'EOF'", p.command_line())];
+    if let crate::backend::freebsd::program::Input::Lines(lines) = &p.input {
+        v.extend(lines.iter().cloned());
+    }
+    v.push("EOF".to_owned());
+    v
+}
+
 /// `device` as `wg setconf` input, which replaces the whole configuration
 /// as vpc does. The private key is read from this host's key file, never
 /// printed.
@@ -168,15 +185,26 @@ pub fn wg_setconf(
     vpc: &crate::model::name::VpcName,
     device: &crate::plan::WgDevice,
 ) -> Vec<String> {
+    let key = format!(
+        "$(cat \"${{{}:-{}}}/{}\")",
+        crate::store::STATE_DIR_ENV,
+        crate::store::default_dir_of_platform(),
+        crate::store::wg_key_file_of(vpc)
+    );
+    let mut v = vec![format!("wg setconf {} /dev/stdin <<EOF", device.name)];
+    v.extend(wg_config(device, &key));
+    v.push("EOF".to_owned());
+    v
+}
+
+/// `device`'s configuration in wg(8)'s format, `private_key` its
+/// `PrivateKey` value: what the dry run prints (with a command that reads
+/// the key file) and what the FreeBSD executor pipes to `wg setconf` (with
+/// the key itself). One text for both.
+pub fn wg_config(device: &crate::plan::WgDevice, private_key: &str) -> Vec<String> {
     let mut v = vec![
-        format!("wg setconf {} /dev/stdin <<EOF", device.name),
         "[Interface]".to_owned(),
-        format!(
-            "PrivateKey = $(cat \"${{{}:-{}}}/{}\")",
-            crate::store::STATE_DIR_ENV,
-            crate::store::default_dir_of_platform(),
-            crate::store::wg_key_file_of(vpc)
-        ),
+        format!("PrivateKey = {private_key}"),
         format!("ListenPort = {}", device.listen_port),
     ];
     for p in &device.peers {
@@ -191,7 +219,6 @@ pub fn wg_setconf(
             v.push(format!("PersistentKeepalive = {}", p.keepalive));
         }
     }
-    v.push("EOF".to_owned());
     v
 }
 

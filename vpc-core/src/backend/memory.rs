@@ -15,7 +15,9 @@ use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::name::IFNAME_MAX;
 use crate::model::platform::Platform;
-use crate::plan::{Change, FirewallTable, Iface, IfaceKind, Observed, VxlanConf, WgDevice};
+use crate::plan::{
+    Change, FirewallTable, Iface, IfaceKind, Observed, PacketFilter, VxlanConf, WgDevice,
+};
 
 /// The in-memory kernel.
 #[derive(Debug, Clone)]
@@ -29,6 +31,7 @@ pub struct MemoryKernel {
     far_ends: BTreeMap<IpAddr, Duration>,
     firewalls: BTreeMap<String, FirewallTable>,
     wireguard: BTreeMap<String, WgDevice>,
+    packet_filter: Option<PacketFilter>,
 }
 
 impl MemoryKernel {
@@ -44,6 +47,7 @@ impl MemoryKernel {
             far_ends: BTreeMap::new(),
             firewalls: BTreeMap::new(),
             wireguard: BTreeMap::new(),
+            packet_filter: None,
         }
     }
 
@@ -60,6 +64,7 @@ impl MemoryKernel {
         for d in observed.wireguard {
             k.wireguard.insert(d.name.clone(), d);
         }
+        k.packet_filter = observed.packet_filter;
         k
     }
 
@@ -121,6 +126,14 @@ impl MemoryKernel {
         Ok(())
     }
 
+    /// Sets what the kernel's packet filter is (FreeBSD pf: loaded,
+    /// enabled, evaluating vpc's anchors), as [`Observed::packet_filter`]
+    /// reports it; `None` (the default) is a kernel where nothing depends
+    /// on it.
+    pub fn set_packet_filter(&mut self, pf: Option<PacketFilter>) {
+        self.packet_filter = pf;
+    }
+
     /// Operations carried out or attempted so far.
     pub fn operations(&self) -> u64 {
         self.operations
@@ -132,6 +145,7 @@ impl MemoryKernel {
             ifaces: self.ifaces.values().cloned().collect(),
             firewalls: self.firewalls.values().cloned().collect(),
             wireguard: self.wireguard.values().cloned().collect(),
+            packet_filter: self.packet_filter,
         }
     }
 
@@ -363,13 +377,16 @@ impl MemoryKernel {
                 i.running = true;
             }
             Change::SetFirewall { rules } => {
-                if self.platform != Platform::Linux {
+                // FreeBSD: no rule set without pf (the planner warns
+                // instead of planning one).
+                if self.packet_filter.is_some_and(|pf| !pf.loaded) {
                     return Err(Error::new(
                         ErrorKind::Backend,
-                        format!("{}: {}", rules.table, crate::plan::diff::NO_FIREWALL),
+                        format!("{}: pf is not loaded", rules.table),
                     ));
                 }
-                // One transaction: whatever the table held goes.
+                // One transaction (Linux's table, FreeBSD's anchor):
+                // whatever it held goes.
                 self.firewalls.insert(
                     rules.table.clone(),
                     FirewallTable {

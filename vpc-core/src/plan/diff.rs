@@ -424,7 +424,7 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
     let mut plan = Plan::default();
 
     if do_tunnels {
-        firewall_changes(desired, observed, &mut p, &mut plan.warnings);
+        firewall_changes(desired, observed, &mut p, &mut plan.warnings)?;
         if let Some((wg, have)) = wireguard {
             wireguard_changes(desired, wg, have, observed, &mut p);
         }
@@ -556,29 +556,142 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
     Ok(plan)
 }
 
-/// The note that this platform's backend makes no rule set yet.
-pub(crate) const NO_FIREWALL: &str = "no firewall rules on this platform yet: anyone who \
-    reaches this host's VXLAN port can send frames into the VPC";
-
 /// The rule set comes first: no tunnel is created before only members
-/// may reach it.
+/// may reach it. On FreeBSD it is a pf anchor, which depends on the
+/// admin's pf: where pf is not loaded no rule set can be loaded (a
+/// warning instead of a change that would fail), and where it is disabled
+/// or its main ruleset does not evaluate vpc's anchors the rule set is
+/// loaded and a warning says it filters nothing yet. vpc never enables pf
+/// nor edits the main ruleset.
 fn firewall_changes(
     desired: &Desired,
     observed: &Observed,
     p: &mut Phases,
     warnings: &mut Vec<String>,
-) {
-    match desired.platform {
-        Platform::FreeBsd => warnings.push(NO_FIREWALL.to_owned()),
-        Platform::Linux => {
-            let have = observed.firewall(&desired.firewall.table);
-            if have.and_then(|f| f.rules.as_ref()) != Some(&desired.firewall) {
-                p.firewall.push(Change::SetFirewall {
-                    rules: desired.firewall.clone(),
-                });
+) -> Result<()> {
+    let fw = &desired.firewall;
+    if desired.platform == Platform::FreeBsd {
+        refuse_shared_port(desired, observed)?;
+        if let Some(pf) = observed.packet_filter {
+            let vpc = &desired.vpc;
+            let port = fw.port;
+            // `backend::freebsd::pf::ANCHOR_CALL`, which the admin's
+            // pf.conf needs (the planner names no backend).
+            let call = "anchor \"vpc/*\"";
+            if !pf.loaded {
+                warnings.push(format!(
+                    "pf is not loaded: VPC {vpc}'s members-only rules cannot be set, so its VXLAN \
+                     port {port} is open to anyone who reaches this host; enable pf \
+                     (pf_enable=\"YES\" in /etc/rc.conf, service pf start) with `{call}` in \
+                     /etc/pf.conf, then apply again"
+                ));
+                return Ok(());
+            }
+            if !pf.enabled {
+                warnings.push(format!(
+                    "pf is not enabled: VPC {vpc}'s members-only rules (pf anchor vpc/{vpc}) \
+                     filter nothing, so its VXLAN port {port} is open; enable pf (pfctl -e, \
+                     pf_enable=\"YES\" in /etc/rc.conf) and add `{call}` to /etc/pf.conf"
+                ));
+            } else if !pf.evaluates_anchors {
+                warnings.push(format!(
+                    "pf's main ruleset does not evaluate `{call}`: VPC {vpc}'s members-only rules \
+                     (pf anchor vpc/{vpc}) filter nothing, so its VXLAN port {port} is open; add \
+                     `{call}` to /etc/pf.conf, before any `pass quick` rule, and reload it \
+                     (pfctl -f /etc/pf.conf)"
+                ));
             }
         }
     }
+    let have = observed.firewall(&fw.table);
+    if have.and_then(|f| f.rules.as_ref()) != Some(fw) {
+        p.firewall.push(Change::SetFirewall { rules: fw.clone() });
+    }
+    Ok(())
+}
+
+/// Refuses, on FreeBSD, a rule set that would cut another VXLAN user of
+/// the VPC's UDP port on this host. pf cannot read the VNI, so a rule set
+/// drops every packet to the port from outside its table (and, on an
+/// encrypted VPC, every one not out of its WireGuard interface), whatever
+/// tunnel it is for. Two users of one port get along only when neither is
+/// encrypted and they have the same members: this VPC's rules must let
+/// every other tunnel's far end in, and another VPC's anchor on the port
+/// must hold exactly this VPC's members. Anything else is refused before
+/// any change, naming who holds the port.
+fn refuse_shared_port(desired: &Desired, observed: &Observed) -> Result<()> {
+    let fw = &desired.firewall;
+    let port = fw.port;
+    let member = |ip: IpAddr| match ip {
+        IpAddr::V4(a) => fw.allow4.contains(&a),
+        IpAddr::V6(a) => fw.allow6.contains(&a),
+    };
+    let refuse = |holder: String| {
+        Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "VPC {} cannot have members-only rules on UDP port {port} here: {holder}, and pf, \
+                 unlike nftables, cannot tell VXLAN packets apart by VNI, so one rule set would \
+                 drop the other's peers; nothing was changed: on FreeBSD VPCs share a host's \
+                 VXLAN port only with the same members and no encryption, so give this VPC its \
+                 own port (port= when it is defined)",
+                desired.vpc
+            ),
+        )
+    };
+    for i in &observed.ifaces {
+        let IfaceKind::Vxlan(c) = &i.kind else {
+            continue;
+        };
+        // A vxlan of this VPC's VNI range is its business either way (the
+        // Linux rules judge those VNIs too): one vpc made, or a stale one
+        // left alone.
+        if c.port != port || desired.made(i) || desired.owns_tunnel(i) {
+            continue;
+        }
+        let remote = c
+            .remote
+            .map_or_else(|| "no remote".to_owned(), |r| format!("remote {r}"));
+        if fw.via.is_some() {
+            return Err(refuse(format!(
+                "{} (VNI {}, {remote}) receives on that port outside this VPC's WireGuard \
+                 interface",
+                i.name, c.vni
+            )));
+        }
+        if !c.remote.is_some_and(member) {
+            return Err(refuse(format!(
+                "{} (VNI {}, {remote}), which is not this VPC's, receives on that port from a \
+                 host that is not this VPC's member",
+                i.name, c.vni
+            )));
+        }
+    }
+    for f in &observed.firewalls {
+        let Some(other) = f
+            .rules
+            .as_ref()
+            .filter(|o| o.port == port && f.table != fw.table)
+        else {
+            continue;
+        };
+        let anchor = other
+            .table
+            .strip_prefix(super::state::FIREWALL_PREFIX)
+            .map_or_else(|| other.table.clone(), |vpc| format!("vpc/{vpc}"));
+        if other.via.is_some() || fw.via.is_some() {
+            return Err(refuse(format!(
+                "pf anchor {anchor} guards that port too, and one of the two VPCs is encrypted"
+            )));
+        }
+        if other.allow4 != fw.allow4 || other.allow6 != fw.allow6 {
+            return Err(refuse(format!(
+                "pf anchor {anchor} guards that port too, for other members ({})",
+                allowed(other)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The WireGuard interface comes before the tunnels that run inside it:

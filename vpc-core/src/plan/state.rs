@@ -646,6 +646,28 @@ pub struct Observed {
     /// The configuration of vpc's WireGuard interfaces (`vpcwg…`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wireguard: Vec<WgDevice>,
+    /// The packet filter vpc's rule sets live in, where they depend on
+    /// the admin's setup (FreeBSD pf: loaded, enabled, evaluating vpc's
+    /// anchors); `None` where nothing is known of it or nothing depends
+    /// on it (Linux: an nftables base chain is always evaluated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packet_filter: Option<PacketFilter>,
+}
+
+/// What vpc's rule sets need of the admin's packet filter (FreeBSD pf),
+/// as observed. vpc never enables pf nor edits its main ruleset: it
+/// tells what is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacketFilter {
+    /// The filter is in the kernel (pf(4) loaded, `/dev/pf` present):
+    /// without it no rule set can be loaded at all.
+    pub loaded: bool,
+    /// It filters packets (`pfctl -e`, `pf_enable="YES"`).
+    pub enabled: bool,
+    /// Its main ruleset evaluates vpc's anchors for every incoming packet
+    /// (`anchor "vpc/*"`).
+    pub evaluates_anchors: bool,
 }
 
 impl Observed {

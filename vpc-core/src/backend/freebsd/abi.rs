@@ -74,6 +74,9 @@ pub const VXLAN_SOCKADDR: usize = 28;
 pub const IN6_ADDRLIFETIME: usize = 24;
 /// A user pointer (`caddr_t`, `void *`) and `size_t`.
 pub const POINTER: usize = 8;
+/// `struct wg_data_io` (`sys/dev/wg/if_wg.h`): a name, a pointer to a
+/// packed nvlist and its size.
+pub const WG_DATA_IO: usize = 32;
 
 // ---------------------------------------------------------------------------
 // Request codes (§5)
@@ -114,6 +117,10 @@ pub const SIOCSDRVSPEC: u64 = ioc(IOC_IN, GROUP_IF, 123, IFDRV);
 pub const SIOCGDRVSPEC: u64 = ioc(IOC_INOUT, GROUP_IF, 123, IFDRV);
 /// Create a cloned interface with parameters in `ifr_data`.
 pub const SIOCIFCREATE2: u64 = ioc(IOC_INOUT, GROUP_IF, 124, IFREQ);
+/// `SIOCGWG` (`sys/dev/wg/if_wg.h`): wg(4)'s configuration as a packed
+/// nvlist; given a size of zero, the kernel answers only the size it
+/// needs and copies nothing out.
+pub const SIOCGWG: u64 = ioc(IOC_INOUT, GROUP_IF, 211, WG_DATA_IO);
 
 // ---------------------------------------------------------------------------
 // Address families and sockaddrs (§0.2)
@@ -185,6 +192,16 @@ pub const IFD_CMD: usize = 16;
 pub const IFD_LEN: usize = 24;
 /// `ifd_data` (pointer).
 pub const IFD_DATA: usize = 32;
+
+// ---------------------------------------------------------------------------
+// struct wg_data_io (`sys/dev/wg/if_wg.h`)
+
+/// `wgd_name`: the WireGuard interface.
+pub const WGD_NAME: usize = 0;
+/// `wgd_data` (pointer): the packed nvlist, NULL to ask its size.
+pub const WGD_DATA: usize = 16;
+/// `wgd_size` (size_t): the buffer's size in, the nvlist's size out.
+pub const WGD_SIZE: usize = 24;
 
 // ---------------------------------------------------------------------------
 // Interface flags (§0.5)
@@ -558,7 +575,7 @@ mod tests {
     /// Every request code, against §5 of the reference (its literal values).
     #[test]
     fn request_codes_match_the_reference() {
-        let table: [(&str, u64, u64); 18] = [
+        let table: [(&str, u64, u64); 19] = [
             ("SIOCSIFFLAGS", SIOCSIFFLAGS, 0x8020_6910),
             ("SIOCGIFFLAGS", SIOCGIFFLAGS, 0xc020_6911),
             ("SIOCDIFADDR", SIOCDIFADDR, 0x8020_6919),
@@ -577,6 +594,8 @@ mod tests {
             ("SIOCSDRVSPEC", SIOCSDRVSPEC, 0x8028_697b),
             ("SIOCGDRVSPEC", SIOCGDRVSPEC, 0xc028_697b),
             ("SIOCIFCREATE2", SIOCIFCREATE2, 0xc020_697c),
+            // _IOWR('i', 211, struct wg_data_io)
+            ("SIOCGWG", SIOCGWG, 0xc020_69d3),
         ];
         for (name, ours, reference) in table {
             assert_eq!(
@@ -622,6 +641,7 @@ mod tests {
             ("SOCKADDR_IN6", SOCKADDR_IN6, 28),
             ("VXLAN_SOCKADDR", VXLAN_SOCKADDR, 28),
             ("IN6_ADDRLIFETIME", IN6_ADDRLIFETIME, 24),
+            ("WG_DATA_IO", WG_DATA_IO, 32),
             // sockaddr_in / sockaddr_in6 (§0.2)
             ("SIN_LEN", SIN_LEN, 0),
             ("SIN_FAMILY", SIN_FAMILY, 1),
@@ -649,6 +669,10 @@ mod tests {
             ("IFD_CMD", IFD_CMD, 16),
             ("IFD_LEN", IFD_LEN, 24),
             ("IFD_DATA", IFD_DATA, 32),
+            // wg_data_io (if_wg.h: char[16], void *, size_t)
+            ("WGD_NAME", WGD_NAME, 0),
+            ("WGD_DATA", WGD_DATA, 16),
+            ("WGD_SIZE", WGD_SIZE, 24),
             // ifvxlanparam (§1.2)
             ("VXLP_WITH", VXLP_WITH, 0),
             ("VXLP_VNI", VXLP_VNI, 8),
@@ -820,6 +844,11 @@ mod tests {
                     (IFD_LEN, 8),
                     (IFD_DATA, POINTER),
                 ],
+            ),
+            (
+                "wg_data_io",
+                WG_DATA_IO,
+                &[(WGD_NAME, IFNAMSIZ), (WGD_DATA, POINTER), (WGD_SIZE, 8)],
             ),
             (
                 "ifreq (buffer)",

@@ -1,15 +1,20 @@
 //! The FreeBSD executor: [`Request`]s carried out with ioctl(2) on an
 //! AF_INET (and, for IPv6 addresses, an AF_INET6) datagram socket, and the
-//! kernel's interfaces read with getifaddrs(3) plus a few ioctls each.
+//! kernel's interfaces read with getifaddrs(3) plus a few ioctls each;
+//! the [`Program`]s a change needs besides (pfctl, wg(8), kldload) run
+//! with their input on a pipe, and pf's anchors and vpc's WireGuard
+//! configurations read back with the same programs.
 //! `nix` opens the sockets and walks getifaddrs(3); the only `unsafe` of
 //! the FreeBSD backend, ioctl(2) and sysctlbyname(3), which nix does not
 //! wrap, lives here.
 
 use std::collections::BTreeMap;
 use std::ffi::CStr;
+use std::io::Write;
 use std::net::IpAddr;
 use std::num::NonZeroU16;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -19,11 +24,14 @@ use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrStorage, socke
 
 use super::abi;
 use super::codec::{self, IfName, Merge, ReadBack, Request, Socket, Target};
+use super::program::{Input, Program, candidates, lines_text, wipe};
+use super::{pf, wg};
 use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::addr::{IfAddr, Mac};
 use crate::model::platform::Platform;
-use crate::plan::{Change, Iface, IfaceKind, Observed};
+use crate::model::spec::WG_INTERFACE_PREFIX;
+use crate::plan::{Change, FirewallTable, Iface, IfaceKind, Observed, PacketFilter, WgDevice};
 
 /// The buffers of one call after the kernel has seen them.
 struct Answer {
@@ -228,6 +236,17 @@ impl FreeBsdKernel {
         }
     }
 
+    /// Whether `name` is a WireGuard interface: only wg(4) answers
+    /// `SIOCGWG`.
+    fn is_wireguard(&self, name: &IfName) -> Result<bool> {
+        let req = codec::wg_probe(name);
+        match self.call(&req) {
+            Ok(a) => codec::decode_wg_size(&a.outer).map(|_| true),
+            Err(abi::EINVAL | abi::ENOTTY | abi::EOPNOTSUPP | abi::ENXIO) => Ok(false),
+            Err(errno) => Err(codec::ioctl_error(&req.what, errno)),
+        }
+    }
+
     /// The vxlan settings of `name`, or `None` when it is no vxlan.
     fn vxlan(&self, name: &IfName) -> Result<Option<codec::VxlanConfig>> {
         let req = codec::vxlan_get_config(name);
@@ -238,6 +257,214 @@ impl FreeBsdKernel {
             Err(abi::EINVAL | abi::ENOTTY | abi::EOPNOTSUPP | abi::ENXIO) => Ok(None),
             Err(errno) => Err(codec::ioctl_error(&req.what, errno)),
         }
+    }
+}
+
+/// What a program said and how it ended.
+struct Ran {
+    ok: bool,
+    status: String,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `p` once: the first of its [`candidates`] that exists, in the C
+/// locale, its input on a pipe. `Ok` whatever its exit status; an error
+/// only when no candidate could be started.
+fn run(p: &Program) -> Result<Ran> {
+    let mut last = None;
+    for path in candidates(p.name) {
+        if path.starts_with('/') && !std::path::Path::new(&path).exists() {
+            continue;
+        }
+        let mut cmd = Command::new(&path);
+        cmd.args(&p.args)
+            .env("LC_ALL", "C")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(match p.input {
+                Input::Nothing => Stdio::null(),
+                _ => Stdio::piped(),
+            });
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                last = Some(e);
+                continue;
+            }
+        };
+        if let Some(mut stdin) = child.stdin.take() {
+            let mut text = match &p.input {
+                Input::Nothing => String::new(),
+                Input::Lines(lines) => lines_text(lines),
+                Input::Secret(s) => s.text(),
+            };
+            // A program that exits early closes its end: what it says
+            // tells why, so a failed write is not the error to report.
+            let _ = stdin.write_all(text.as_bytes());
+            wipe(&mut text);
+        }
+        let out = child.wait_with_output().map_err(|e| {
+            Error::new(
+                ErrorKind::Backend,
+                format!("{}: waiting for {path} failed: {e}", p.what),
+            )
+        })?;
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let stderr = match &p.input {
+            Input::Secret(s) => s.scrub(&stderr),
+            _ => stderr,
+        };
+        return Ok(Ran {
+            ok: out.status.success(),
+            status: out.status.to_string(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
+        });
+    }
+    let why = last.map_or_else(|| "not found".to_owned(), |e| e.to_string());
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "{}: {} cannot be run ({why}); expected it at {}{}",
+            p.what,
+            p.name,
+            candidates(p.name)
+                .iter()
+                .filter(|c| c.starts_with('/'))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" or "),
+            if p.name == "wg" {
+                " (pkg install wireguard-tools)"
+            } else {
+                ""
+            }
+        ),
+    ))
+}
+
+/// The error of a run that failed: the command line (never a secret) and
+/// the end of what it said.
+fn failed(p: &Program, ran: &Ran) -> Error {
+    let said = ran.stderr.trim();
+    let said: String = said
+        .chars()
+        .skip(said.chars().count().saturating_sub(2000))
+        .collect();
+    Error::new(
+        ErrorKind::Backend,
+        format!(
+            "{}: `{}` failed ({}): {}",
+            p.what,
+            p.command_line(),
+            ran.status,
+            if said.is_empty() {
+                "it said nothing"
+            } else {
+                &said
+            }
+        ),
+    )
+}
+
+/// Runs `p` and answers its output, or fails when it fails.
+fn run_ok(p: &Program) -> Result<String> {
+    let ran = run(p)?;
+    if ran.ok {
+        Ok(ran.stdout)
+    } else {
+        Err(failed(p, &ran))
+    }
+}
+
+/// pf as vpc's rule sets see it, and vpc's anchors in it. `None` and no
+/// anchors when pf cannot be read (no privilege: a dry run by a user then
+/// shows the rule set being made).
+fn observe_pf() -> Result<(Option<PacketFilter>, Vec<FirewallTable>)> {
+    let not_loaded = PacketFilter {
+        loaded: false,
+        enabled: false,
+        evaluates_anchors: false,
+    };
+    let info = pf::show_info();
+    let ran = match run(&info) {
+        Ok(r) => r,
+        // No pfctl at all: no pf either.
+        Err(e) if e.kind() == ErrorKind::Unsupported => return Ok((Some(not_loaded), Vec::new())),
+        Err(e) => return Err(e),
+    };
+    if !ran.ok {
+        // pfctl opens /dev/pf first (err(1, "/dev/pf")): missing without
+        // the module, refused without privilege.
+        if ran.stderr.contains("No such file or directory") {
+            return Ok((Some(not_loaded), Vec::new()));
+        }
+        if ran.stderr.contains("Permission denied") || ran.stderr.contains("not permitted") {
+            return Ok((None, Vec::new()));
+        }
+        return Err(failed(&info, &ran));
+    }
+    let enabled = pf::parse_status(&ran.stdout)
+        .ok_or_else(|| pf::unreadable(&info.what, ran.stdout.lines().next().unwrap_or("")))?;
+    let evaluates_anchors = pf::evaluates_anchors(&run_ok(&pf::show_main_rules())?);
+    let list = pf::show_anchors();
+    let ran = run(&list)?;
+    let names = if ran.ok {
+        pf::parse_anchors(&ran.stdout)
+    } else if ran.stderr.contains("not found") || ran.stderr.contains("does not exist") {
+        Vec::new()
+    } else {
+        return Err(failed(&list, &ran));
+    };
+    let mut firewalls = Vec::new();
+    for name in names {
+        let (Some(table), Ok(anchor)) = (
+            pf::table_of(&name),
+            pf::anchor_of(&format!("{}{name}", crate::plan::FIREWALL_PREFIX)),
+        ) else {
+            continue;
+        };
+        let rules = run(&pf::show_rules(&anchor))?;
+        if !rules.ok {
+            // Gone since the listing.
+            continue;
+        }
+        // No table: the rule set is not vpc's as written.
+        let addrs = run(&pf::show_table(&anchor))?;
+        let addrs = if addrs.ok {
+            addrs.stdout
+        } else {
+            String::new()
+        };
+        if pf::is_empty(&rules.stdout, &addrs) {
+            continue;
+        }
+        firewalls.push(FirewallTable {
+            rules: pf::read_back(&name, &rules.stdout, &addrs),
+            table,
+        });
+    }
+    Ok((
+        Some(PacketFilter {
+            loaded: true,
+            enabled,
+            evaluates_anchors,
+        }),
+        firewalls,
+    ))
+}
+
+/// The configuration of vpc's WireGuard interface `name`, when wg(8) can
+/// read it; without wg(8) nothing is known of it, and the change that
+/// configures it says what is missing.
+fn observe_wireguard(name: &str) -> Result<Option<WgDevice>> {
+    let show = wg::show_dump(name);
+    match run(&show) {
+        Ok(ran) if ran.ok => wg::parse_dump(name, &ran.stdout).map(Some),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == ErrorKind::Unsupported => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -313,6 +540,7 @@ impl Backend for FreeBsdKernel {
         let listed = list_interfaces()?;
         let mut ifaces: Vec<Iface> = Vec::with_capacity(listed.len());
         let mut memberships: Vec<(String, String, bool)> = Vec::new();
+        let mut wireguard: Vec<WgDevice> = Vec::new();
         for (name, l) in listed {
             let Ok(ifname) = IfName::new(&name) else {
                 continue;
@@ -326,6 +554,13 @@ impl Backend for FreeBsdKernel {
                     memberships.push((m.name.as_str().to_owned(), name.clone(), m.private()));
                 }
                 IfaceKind::Bridge
+            } else if self.is_wireguard(&ifname)? {
+                if name.starts_with(WG_INTERFACE_PREFIX)
+                    && let Some(device) = observe_wireguard(&name)?
+                {
+                    wireguard.push(device);
+                }
+                IfaceKind::Wireguard
             } else {
                 IfaceKind::Other("device".to_owned())
             };
@@ -350,9 +585,12 @@ impl Backend for FreeBsdKernel {
                 i.private = private;
             }
         }
+        let (packet_filter, firewalls) = observe_pf()?;
         Ok(Observed {
             ifaces,
-            firewalls: Vec::new(),
+            firewalls,
+            wireguard,
+            packet_filter,
         })
     }
 
@@ -360,10 +598,31 @@ impl Backend for FreeBsdKernel {
         for (i, change) in changes.iter().enumerate() {
             let context =
                 |e: Error| e.context(format!("change {} of {} ({change})", i + 1, changes.len()));
+            let programs = super::programs(change).map_err(context)?;
             let requests = codec::requests(change).map_err(context)?;
+            // A run allowed to fail (kldload of a module that may be built
+            // in) is told only if the ioctls after it fail too.
+            let mut before: Option<Error> = None;
+            for p in &programs {
+                let ran = run(p).map_err(context)?;
+                if !ran.ok {
+                    if p.required {
+                        return Err(context(failed(p, &ran)));
+                    }
+                    before = Some(failed(p, &ran));
+                }
+            }
             let mut created = None;
             for req in &requests {
-                self.execute(req, &mut created).map_err(context)?;
+                self.execute(req, &mut created)
+                    .map_err(|e| match &before {
+                        Some(b) => Error::new(
+                            e.kind(),
+                            format!("{}; before it, {}", e.message(), b.message()),
+                        ),
+                        None => e,
+                    })
+                    .map_err(context)?;
             }
         }
         Ok(())

@@ -1,12 +1,15 @@
 //! The requests that make a planner [`Change`], in order: the one place
-//! that knows which kernel structs a change touches.
+//! that knows which kernel structs a change touches. The rule set and a
+//! WireGuard configuration are no ioctl vpc speaks: programs make them
+//! (`backend::freebsd::programs`), and their changes have no request.
 
 use std::net::IpAddr;
 use std::num::NonZeroU16;
 
 use super::ifbreq::{bridge_add, bridge_del, make_private};
 use super::ifreq::{
-    create_bridge, del_inet, destroy, rename_created, set_description, set_mtu, up,
+    create_bridge, create_wireguard, del_inet, destroy, rename_created, set_description, set_mtu,
+    up,
 };
 use super::ifvxlanparam::{VxlanParams, create_vxlan};
 use super::in_aliasreq::add_inet;
@@ -126,23 +129,25 @@ pub fn requests(change: &Change) -> Result<Vec<Request>> {
             vec![make_private(&IfName::new(bridge)?, &IfName::new(port)?)]
         }
         Change::Up { name } => vec![up(&IfName::new(name)?)],
-        // The planner makes no rule set here yet (a plan warning says so).
-        Change::SetFirewall { rules } => {
-            return Err(Error::new(
-                crate::error::ErrorKind::Unsupported,
-                format!("{}: {}", rules.table, crate::plan::diff::NO_FIREWALL),
-            ));
-        }
-        Change::RemoveFirewall { .. } => Vec::new(),
-        Change::CreateWireguard { name, .. }
-        | Change::SetWireguard {
-            device: crate::plan::WgDevice { name, .. },
-            ..
+        // Made whole by a program, pfctl or wg(8) (`backend::freebsd::
+        // programs`): no ioctl.
+        Change::SetFirewall { .. }
+        | Change::RemoveFirewall { .. }
+        | Change::SetWireguard { .. } => Vec::new(),
+        Change::CreateWireguard {
+            name,
+            mtu,
+            description,
         } => {
-            return Err(Error::new(
-                crate::error::ErrorKind::Unsupported,
-                format!("{name}: WireGuard on FreeBSD is not built yet"),
-            ));
+            let name = IfName::new(name)?;
+            // After `kldload -n if_wg` (the programs run first): created by
+            // cloner name, then renamed, as a bridge is.
+            vec![
+                create_wireguard(),
+                rename_created(Cloner::Wireguard, &name),
+                set_mtu(&name, *mtu)?,
+                set_description(&name, description)?,
+            ]
         }
     })
 }

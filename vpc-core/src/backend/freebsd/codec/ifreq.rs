@@ -91,11 +91,22 @@ fn new_name(new: &IfName) -> Inner {
 /// `SIOCIFCREATE2` of a bridge: `ifr_name = "bridge"`, no parameters; the
 /// kernel answers the name it chose.
 pub fn create_bridge() -> Request {
+    create_plain(Cloner::Bridge, "create a bridge")
+}
+
+/// `SIOCIFCREATE2` of a WireGuard interface: `ifr_name = "wg"` (a simple
+/// cloner: no parameters); the kernel answers the name it chose. The
+/// `if_wg` module must be loaded first (the executor runs `kldload`).
+pub fn create_wireguard() -> Request {
+    create_plain(Cloner::Wireguard, "create a WireGuard interface")
+}
+
+fn create_plain(cloner: Cloner, what: &str) -> Request {
     let mut r = Request::new(
-        "create a bridge".to_owned(),
+        what.to_owned(),
         abi::SIOCIFCREATE2,
         Socket::Inet,
-        cloner_ifreq(Cloner::Bridge),
+        cloner_ifreq(cloner),
     );
     r.read_back = ReadBack::CreatedName;
     r

@@ -18,7 +18,8 @@
 //!   decoders, and its byte-exact tests beside them: `ifreq.rs`,
 //!   `ifdrv.rs` (with the vxlan command numbers), `ifvxlanparam.rs`,
 //!   `ifvxlancfg.rs`, `ifbreq.rs`, `ifbifconf.rs`, `in_aliasreq.rs`,
-//!   `in6_aliasreq.rs`, `in6_ifreq.rs`, and `sockaddr.rs` (`sockaddr_in`,
+//!   `in6_aliasreq.rs`, `in6_ifreq.rs`, `wg_data_io.rs` (wg(4)'s
+//!   `SIOCGWG`, to tell WireGuard interfaces), and `sockaddr.rs` (`sockaddr_in`,
 //!   `sockaddr_in6` and `union vxlan_sockaddr`, written inside the others).
 //! - `bytes.rs`: reading and writing a field given as a range.
 //! - `errno.rs`: [`ioctl_error`], FreeBSD's errno numbers in words.
@@ -70,6 +71,7 @@ mod sockaddr;
 #[cfg(test)]
 mod test_util;
 mod value;
+mod wg_data_io;
 
 pub use changes::{add_addr, del_addr, requests};
 pub use errno::{errno_message, errno_name, ioctl_error};
@@ -79,9 +81,9 @@ pub use ifbreq::{
 };
 pub use ifdrv::VxlanCmd;
 pub use ifreq::{
-    DESCRIPTION_ROOM, check_running, create_bridge, decode_description, decode_flags, decode_index,
-    decode_mtu, decode_name, del_inet, destroy, get_description, get_flags, get_mtu, rename,
-    rename_created, set_description, set_mtu, up,
+    DESCRIPTION_ROOM, check_running, create_bridge, create_wireguard, decode_description,
+    decode_flags, decode_index, decode_mtu, decode_name, del_inet, destroy, get_description,
+    get_flags, get_mtu, rename, rename_created, set_description, set_mtu, up,
 };
 pub use ifvxlancfg::{VxlanConfig, decode_vxlan_config, vxlan_get_config};
 pub use ifvxlanparam::{VxlanParams, create_vxlan};
@@ -90,6 +92,7 @@ pub use in6_aliasreq::add_inet6;
 pub use in6_ifreq::del_inet6;
 pub use request::{FlagsAt, Inner, LenField, Merge, ReadBack, Request, Socket, Target};
 pub use value::{Cloner, IfName, Vni};
+pub use wg_data_io::{decode_wg_size, wg_probe};
 
 /// Checks that hold for every request some encoder makes.
 #[cfg(test)]
@@ -115,6 +118,9 @@ mod tests {
             .unwrap(),
             vxlan_get_config(&vx),
             create_bridge(),
+            create_wireguard(),
+            wg_probe(&n("vpcwg4096")),
+            rename_created(Cloner::Wireguard, &n("vpcwg4096")),
             rename(&vx, &br),
             rename_created(Cloner::Bridge, &br),
             destroy(&vx),
@@ -198,6 +204,7 @@ mod tests {
                     | ReadBack::Members
                     | ReadBack::CreatedName
                     | ReadBack::Description
+                    | ReadBack::WgSize
             );
             assert_eq!(r.code & abi::IOC_OUT != 0, gets, "{}", r.what);
         }
@@ -225,6 +232,7 @@ mod tests {
             let _ = decode_flags(b);
             let _ = decode_mtu(b);
             let _ = decode_index(b);
+            let _ = decode_wg_size(b);
             let _ = decode_vxlan_config(b);
             let _ = decode_member_flags(b);
             let _ = decode_members(c, b);

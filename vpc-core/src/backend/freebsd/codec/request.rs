@@ -11,7 +11,7 @@ use super::value::IfName;
 #[cfg(doc)]
 use super::{
     check_running, decode_description, decode_flags, decode_member_flags, decode_members,
-    decode_mtu, decode_name, decode_vxlan_config, get_flags, members_need_more,
+    decode_mtu, decode_name, decode_vxlan_config, decode_wg_size, get_flags, members_need_more,
 };
 use super::{ifbreq, ifdrv, ifreq};
 use crate::error::{Error, ErrorKind, Result};
@@ -112,6 +112,10 @@ pub enum ReadBack {
     /// The description in the inner buffer: [`decode_description`] (an
     /// ENOMSG answer means none).
     Description,
+    /// The size of a WireGuard interface's configuration in the outer
+    /// `wg_data_io`: [`decode_wg_size`]. That the call succeeded at all is
+    /// the answer: only wg(4) knows `SIOCGWG`.
+    WgSize,
     /// Send `read` (an [`get_flags`] of the same interface) and fail with
     /// [`check_running`] unless it is UP and RUNNING.
     RequireRunning {

@@ -69,6 +69,8 @@ pub enum Cloner {
     Vxlan,
     /// if_bridge(4).
     Bridge,
+    /// wg(4) (FreeBSD 13.2 and later, module `if_wg`).
+    Wireguard,
 }
 
 impl Cloner {
@@ -78,6 +80,7 @@ impl Cloner {
         match self {
             Cloner::Vxlan => "vxlan",
             Cloner::Bridge => "bridge",
+            Cloner::Wireguard => "wg",
         }
     }
 }

@@ -504,6 +504,7 @@ pub fn decode(
         ifaces,
         firewalls: Vec::new(),
         wireguard: Vec::new(),
+        packet_filter: None,
     })
 }
 
