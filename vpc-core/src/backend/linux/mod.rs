@@ -26,6 +26,7 @@ pub mod exchange;
 pub mod nft;
 mod packet;
 mod sys;
+pub mod wg;
 pub mod wire;
 
 use netlink_packet_route::RouteNetlinkMessage;

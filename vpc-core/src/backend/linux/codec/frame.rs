@@ -88,7 +88,37 @@ impl<'a> Frame<'a> {
         self.buffer.payload()
     }
 
-    fn error(&self, what: impl std::fmt::Display) -> Error {
+    /// The header's flags (`NLM_F_MULTI`, `NLM_F_DUMP_INTR`, …).
+    pub fn flags(&self) -> u16 {
+        self.buffer.flags()
+    }
+
+    /// Decodes a control message (`NLMSG_NOOP`, `NLMSG_ERROR`,
+    /// `NLMSG_DONE`; `NLMSG_OVERRUN` is an error); `None` for any other
+    /// type, which belongs to the protocol of the socket (route, generic).
+    pub fn control(&self) -> Result<Option<Reply>> {
+        let payload = self.payload();
+        match self.message_type() {
+            NLMSG_NOOP => Ok(Some(Reply::Noop)),
+            NLMSG_ERROR => Ok(Some(match errno(self, payload, "NLMSG_ERROR")? {
+                None => Reply::Ack,
+                Some(e) => Reply::Refused(e),
+            })),
+            // The kernel may send NLMSG_DONE without a payload.
+            NLMSG_DONE if payload.is_empty() => Ok(Some(Reply::Done)),
+            NLMSG_DONE => Ok(Some(match errno(self, payload, "NLMSG_DONE")? {
+                None => Reply::Done,
+                Some(e) => Reply::Refused(e),
+            })),
+            NLMSG_OVERRUN => {
+                Err(self.error("NLMSG_OVERRUN: the kernel dropped messages of this answer"))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Says what is wrong with this message.
+    pub fn error(&self, what: impl std::fmt::Display) -> Error {
         malformed(format_args!(
             "message of type {} ({} bytes at byte {}): {what}",
             self.message_type(),
@@ -99,22 +129,11 @@ impl<'a> Frame<'a> {
 
     /// Decodes the message.
     pub fn decode(&self) -> Result<Reply> {
+        if let Some(reply) = self.control()? {
+            return Ok(reply);
+        }
         let payload = self.payload();
         match self.message_type() {
-            NLMSG_NOOP => Ok(Reply::Noop),
-            NLMSG_ERROR => Ok(match errno(self, payload, "NLMSG_ERROR")? {
-                None => Reply::Ack,
-                Some(e) => Reply::Refused(e),
-            }),
-            // The kernel may send NLMSG_DONE without a payload.
-            NLMSG_DONE if payload.is_empty() => Ok(Reply::Done),
-            NLMSG_DONE => Ok(match errno(self, payload, "NLMSG_DONE")? {
-                None => Reply::Done,
-                Some(e) => Reply::Refused(e),
-            }),
-            NLMSG_OVERRUN => {
-                Err(self.error("NLMSG_OVERRUN: the kernel dropped messages of this answer"))
-            }
             t @ (RTM_NEWLINK | RTM_NEWADDR | RTM_NEWNEIGH) => {
                 RouteNetlinkMessage::parse_with_param(payload, t)
                     .map(Reply::Route)

@@ -93,8 +93,32 @@ pub fn encode(
     let out = match change {
         // Carried by the netfilter socket ([`super::nft`]), not rtnetlink.
         Change::SetFirewall { .. } | Change::RemoveFirewall { .. } => Vec::new(),
-        // Not rtnetlink: the backend creates and configures WireGuard.
-        Change::CreateWireguard { .. } | Change::SetWireguard { .. } => Vec::new(),
+        // Generic netlink or wireguard-go's socket ([`super::wg`]).
+        Change::SetWireguard { .. } => Vec::new(),
+        // The kernel's WireGuard. Where the kernel refuses the kind (no
+        // module), the backend starts wireguard-go instead and sends
+        // [`link_settings`] for its TUN link.
+        Change::CreateWireguard {
+            name,
+            mtu,
+            description,
+        } => vec![
+            (
+                Create,
+                RouteNetlinkMessage::NewLink(link(
+                    0,
+                    vec![
+                        LinkAttribute::IfName(name.clone()),
+                        LinkAttribute::Mtu(*mtu),
+                        LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Wireguard)]),
+                    ],
+                )),
+            ),
+            (
+                Plain,
+                set_by_name(name, vec![LinkAttribute::IfAlias(description.clone())]),
+            ),
+        ],
         Change::Destroy { name } => {
             vec![(
                 Plain,
@@ -227,6 +251,21 @@ pub fn encode(
         }
     };
     Ok(out)
+}
+
+/// The MTU and description of an existing link `name` in one message (a
+/// wireguard-go's TUN link, which the process made).
+pub fn link_settings(name: &str, mtu: u32, description: &str) -> (Mode, RouteNetlinkMessage) {
+    (
+        Mode::Plain,
+        set_by_name(
+            name,
+            vec![
+                LinkAttribute::Mtu(mtu),
+                LinkAttribute::IfAlias(description.to_owned()),
+            ],
+        ),
+    )
 }
 
 /// Destroys several interfaces at once: each joins link group `group`,
@@ -572,6 +611,64 @@ mod tests {
                 .attributes
                 .contains(&LinkAttribute::IfAlias("tunnel-to-b".into()))
         );
+    }
+
+    #[test]
+    fn wireguard_creation_is_the_kernel_kind_then_its_alias() {
+        let change = Change::CreateWireguard {
+            name: "vpcwg100".into(),
+            mtu: 1420,
+            description: "vpc-v1-wireguard".into(),
+        };
+        let msgs = encode(&change, &Indexes::new()).unwrap();
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0].0, Mode::Create);
+        let RouteNetlinkMessage::NewLink(create) = &msgs[0].1 else {
+            panic!("{msgs:?}")
+        };
+        let (iface, _) = decode_link(&round_trip(create)).unwrap();
+        assert_eq!(
+            (iface.name.as_str(), iface.mtu, iface.kind),
+            ("vpcwg100", 1420, IfaceKind::Wireguard)
+        );
+        let RouteNetlinkMessage::NewLink(alias) = &msgs[1].1 else {
+            panic!("{msgs:?}")
+        };
+        assert_eq!(
+            alias.attributes,
+            vec![
+                LinkAttribute::IfName("vpcwg100".into()),
+                LinkAttribute::IfAlias("vpc-v1-wireguard".into())
+            ]
+        );
+        // wireguard-go's TUN link, made by the process: MTU and alias set
+        // by name in one message.
+        let (mode, RouteNetlinkMessage::NewLink(tun)) =
+            link_settings("vpcwg100", 1420, "vpc-v1-wireguard")
+        else {
+            panic!("not RTM_NEWLINK")
+        };
+        assert_eq!(mode, Mode::Plain);
+        assert_eq!(tun.header.index, 0);
+        assert_eq!(
+            tun.attributes,
+            vec![
+                LinkAttribute::IfName("vpcwg100".into()),
+                LinkAttribute::Mtu(1420),
+                LinkAttribute::IfAlias("vpc-v1-wireguard".into())
+            ]
+        );
+        // Configuring is not rtnetlink's.
+        let set = Change::SetWireguard {
+            device: crate::plan::WgDevice {
+                name: "vpcwg100".into(),
+                listen_port: 51820,
+                private_key: None,
+                public_key: None,
+                peers: Vec::new(),
+            },
+        };
+        assert!(encode(&set, &Indexes::new()).unwrap().is_empty());
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub fn parse(mut b: &[u8]) -> Result<Vec<(u16, &[u8])>, String> {
         let ty = u16::from_ne_bytes([b[2], b[3]]) & TYPE_MASK;
         if len < 4 || len > b.len() {
             return Err(format!(
-                "netfilter attribute {ty} claims {len} bytes of {}",
+                "netlink attribute {ty} claims {len} bytes of {}",
                 b.len()
             ));
         }
