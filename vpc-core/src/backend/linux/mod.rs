@@ -12,6 +12,11 @@
 //! `observe` dumps vpc's tables only; each firewall change is one
 //! transaction, sent after the route messages before it.
 //!
+//! An encrypted VPC's WireGuard interface is the kernel's where it has
+//! WireGuard, else a wireguard-go process's TUN link ([`wg`]): each
+//! creation tries the kernel's kind first; configuring and reading go to
+//! generic netlink or to the process's socket, whichever made the link.
+//!
 //! `probe` talks to each tunnel's far end over a packet socket on the
 //! tunnel (`packet`), learning the far end's MAC rather than assuming it:
 //! the frames are [`wire`]'s, the exchange [`exchange`]'s, both pure.
@@ -34,16 +39,22 @@ use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use self::codec::{Indexes, NeedsIndex, decode, encode};
 use self::nft::ruleset::{self, TableDump};
 use self::nft::{Kind, attr, chain, rule, set, table};
 use self::sys::{Netfilter, Netlink};
+use self::wg::Way;
 use crate::backend::{Backend, Probe};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::platform::Platform;
-use crate::plan::{Change, FIREWALL_PREFIX, FirewallTable, Observed};
+use crate::plan::{Change, FIREWALL_PREFIX, FirewallTable, Iface, IfaceKind, Observed, WgDevice};
+
+/// `EOPNOTSUPP`: the kernel's answer to a link kind it has no driver for
+/// ("Unknown device type"), as for `wireguard` without the module.
+const EOPNOTSUPP: i32 = 95;
 
 /// The kernel of the network namespace this process runs in.
 pub struct LinuxKernel {
@@ -53,6 +64,12 @@ pub struct LinuxKernel {
     groups: Vec<u32>,
     /// The nftables socket, opened at first use.
     netfilter: Option<Netfilter>,
+    /// The generic netlink socket of the kernel's WireGuard, opened at
+    /// first use.
+    generic: Option<wg::sys::Generic>,
+    /// vpc's WireGuard interfaces (`vpcwg…`) and how each is made, as last
+    /// observed, learned or created.
+    wireguard: HashMap<String, Way>,
 }
 
 impl std::fmt::Debug for LinuxKernel {
@@ -71,7 +88,142 @@ impl LinuxKernel {
             indexes: Indexes::new(),
             groups: Vec::new(),
             netfilter: None,
+            generic: None,
+            wireguard: HashMap::new(),
         })
+    }
+
+    fn generic(&mut self) -> Result<&mut wg::sys::Generic> {
+        if self.generic.is_none() {
+            self.generic = Some(wg::sys::Generic::open()?);
+        }
+        self.generic
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Backend, "no generic netlink socket"))
+    }
+
+    /// The configuration of vpc's WireGuard interfaces among `ifaces`,
+    /// and how each is made. A `tun` link named like one whose
+    /// wireguard-go socket answers is a WireGuard interface too (its kind
+    /// is set so); one whose socket this process may not open (not root)
+    /// is taken for one, its configuration unknown, as is a kernel one
+    /// the kernel does not show.
+    fn wireguard_devices(&mut self, ifaces: &mut [Iface]) -> Result<Vec<WgDevice>> {
+        self.wireguard.clear();
+        let mut out = Vec::new();
+        for iface in ifaces.iter_mut().filter(|i| wg::is_ours(&i.name)) {
+            match &iface.kind {
+                IfaceKind::Wireguard => {
+                    self.wireguard.insert(iface.name.clone(), Way::Kernel);
+                    out.extend(self.generic()?.get_device(&iface.name)?);
+                }
+                IfaceKind::Other(kind) if kind == "tun" => {
+                    let device = match wg::sys::uapi_get(&iface.name)? {
+                        wg::sys::Answered::Absent => continue,
+                        wg::sys::Answered::Forbidden => None,
+                        wg::sys::Answered::Text(t) => Some(wg::uapi::read_get(&iface.name, &t)?),
+                    };
+                    iface.kind = IfaceKind::Wireguard;
+                    self.wireguard.insert(iface.name.clone(), Way::Userspace);
+                    out.extend(device);
+                }
+                _ => {}
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// How vpc's WireGuard interfaces are made, from a link dump alone:
+    /// a `tun` link with such a name is taken for wireguard-go's.
+    fn learn_wireguard(&mut self, ifaces: &[Iface]) {
+        self.wireguard = ifaces
+            .iter()
+            .filter(|i| wg::is_ours(&i.name))
+            .filter_map(|i| match &i.kind {
+                IfaceKind::Wireguard => Some((i.name.clone(), Way::Kernel)),
+                IfaceKind::Other(k) if k == "tun" => Some((i.name.clone(), Way::Userspace)),
+                _ => None,
+            })
+            .collect();
+    }
+
+    /// Creates WireGuard interface `name` (change `i`): the kernel's if
+    /// it has WireGuard, else a wireguard-go's. Returns the messages that
+    /// finish it (MTU, description), to be sent with what follows.
+    fn create_wireguard(
+        &mut self,
+        i: usize,
+        changes: &[Change],
+    ) -> Result<Vec<(codec::Mode, RouteNetlinkMessage)>> {
+        let Change::CreateWireguard {
+            name,
+            mtu,
+            description,
+        } = &changes[i]
+        else {
+            return Ok(Vec::new());
+        };
+        let mut messages = encode(&changes[i], &self.indexes)
+            .map_err(|NeedsIndex(name)| missing(i, changes, &name))?
+            .into_iter();
+        let create: Vec<_> = messages.by_ref().take(1).collect();
+        match self.netlink.batch(create)? {
+            None => {
+                self.wireguard.insert(name.clone(), Way::Kernel);
+                Ok(messages.collect())
+            }
+            Some((_, EOPNOTSUPP)) => {
+                let why = format!(
+                    "the kernel refused link kind wireguard ({}: no WireGuard module)",
+                    std::io::Error::from_raw_os_error(EOPNOTSUPP)
+                );
+                wg::sys::start(name, &why).map_err(|e| failed(i, changes, e.message()))?;
+                self.wireguard.insert(name.clone(), Way::Userspace);
+                // Its index, for the addresses and the link state to come.
+                self.learn_indexes()?;
+                Ok(vec![codec::link_settings(name, *mtu, description)])
+            }
+            Some((_, errno)) => Err(failed(
+                i,
+                changes,
+                &std::io::Error::from_raw_os_error(errno).to_string(),
+            )),
+        }
+    }
+
+    /// Gives a WireGuard interface its configuration (change `i`), over
+    /// generic netlink or its wireguard-go's socket.
+    fn set_wireguard(&mut self, i: usize, changes: &[Change]) -> Result<()> {
+        let Change::SetWireguard { device } = &changes[i] else {
+            return Ok(());
+        };
+        let name = device.name.as_str();
+        if !self.wireguard.contains_key(name) {
+            self.learn_indexes()?;
+        }
+        let fail = |what: &str| failed(i, changes, what);
+        match self.wireguard.get(name).copied() {
+            None => Err(fail(&format!("{name} is not a WireGuard interface"))),
+            Some(Way::Kernel) => {
+                let set = wg::genl::set_device(device, wg::genl::MESSAGE_BYTES)
+                    .map_err(|e| fail(e.message()))?;
+                match self.generic()?.set_device(&set)? {
+                    None => Ok(()),
+                    Some((at, errno)) => Err(fail(&format!(
+                        "the kernel refused WG_CMD_SET_DEVICE message {} of {}: {}",
+                        at + 1,
+                        set.len(),
+                        std::io::Error::from_raw_os_error(errno)
+                    ))),
+                }
+            }
+            Some(Way::Userspace) => {
+                let text = wg::uapi::set(device).map_err(|e| fail(e.message()))?;
+                let answer = wg::sys::uapi_set(name, &text).map_err(|e| fail(e.message()))?;
+                wg::uapi::read_set(name, &answer).map_err(|e| fail(e.message()))
+            }
+        }
     }
 
     fn netfilter(&mut self) -> Result<&mut Netfilter> {
@@ -189,11 +341,9 @@ impl LinuxKernel {
 
     fn learn_indexes(&mut self) -> Result<()> {
         let links = self.links()?;
-        self.indexes = decode(&links, &[], &[])?
-            .ifaces
-            .into_iter()
-            .map(|i| (i.name, i.index))
-            .collect();
+        let ifaces = decode(&links, &[], &[])?.ifaces;
+        self.learn_wireguard(&ifaces);
+        self.indexes = ifaces.into_iter().map(|i| (i.name, i.index)).collect();
         Ok(())
     }
 
@@ -221,6 +371,19 @@ impl LinuxKernel {
         }
         Ok(())
     }
+}
+
+/// The error for change `i`, failed for reason `why`.
+fn failed(i: usize, changes: &[Change], why: &str) -> Error {
+    Error::new(
+        ErrorKind::Backend,
+        format!(
+            "change {} of {} ({}) failed: {why}",
+            i + 1,
+            changes.len(),
+            changes[i]
+        ),
+    )
 }
 
 /// The error for change `i` naming an interface that does not exist.
@@ -277,6 +440,7 @@ impl Backend for LinuxKernel {
         )?);
         let mut observed = decode(&links, &addrs, &neighbours)?;
         observed.firewalls = self.firewalls()?;
+        observed.wireguard = self.wireguard_devices(&mut observed.ifaces)?;
         self.indexes = observed
             .ifaces
             .iter()
@@ -290,6 +454,8 @@ impl Backend for LinuxKernel {
             self.learn_indexes()?;
         }
         let mut pending = Vec::new();
+        // wireguard-go processes whose TUN link is being deleted.
+        let mut stopping: Vec<String> = Vec::new();
         let mut i = 0;
         while i < changes.len() {
             // A run of destructions goes as one group deletion.
@@ -309,12 +475,35 @@ impl Backend for LinuxKernel {
                     .map_err(|NeedsIndex(name)| missing(i, changes, &name))?;
                 for name in &names {
                     self.indexes.remove(*name);
+                    if self.wireguard.remove(*name) == Some(Way::Userspace) {
+                        stopping.push((*name).to_owned());
+                    }
                 }
                 pending.extend(messages.into_iter().map(|(mode, m)| (i, mode, m)));
                 i += run;
                 continue;
             }
             let change = &changes[i];
+            match change {
+                Change::CreateWireguard { name, .. } => {
+                    self.flush(&mut pending, changes)?;
+                    if let Some(at) = stopping.iter().position(|n| n == name) {
+                        wg::sys::await_stop(&stopping.remove(at))?;
+                    }
+                    let rest = self.create_wireguard(i, changes)?;
+                    pending.extend(rest.into_iter().map(|(mode, m)| (i, mode, m)));
+                    i += 1;
+                    continue;
+                }
+                Change::SetWireguard { .. } => {
+                    // In order: the interface and what came before first.
+                    self.flush(&mut pending, changes)?;
+                    self.set_wireguard(i, changes)?;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
             if matches!(
                 change,
                 Change::SetFirewall { .. } | Change::RemoveFirewall { .. }
@@ -338,11 +527,19 @@ impl Backend for LinuxKernel {
             };
             if let Change::Destroy { name } = change {
                 self.indexes.remove(name);
+                if self.wireguard.remove(name) == Some(Way::Userspace) {
+                    stopping.push(name.clone());
+                }
             }
             pending.extend(messages.into_iter().map(|(mode, m)| (i, mode, m)));
             i += 1;
         }
         self.flush(&mut pending, changes)?;
+        // A wireguard-go leaves when its link goes; wait for that, so that
+        // a new one of the same name can start at once.
+        for name in &stopping {
+            wg::sys::await_stop(name)?;
+        }
         Ok(())
     }
 }

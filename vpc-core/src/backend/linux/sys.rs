@@ -32,7 +32,7 @@ fn os_error(what: &str, e: &std::io::Error) -> Error {
 }
 
 /// A netlink socket of `protocol`, bound and connected to the kernel.
-fn connected(protocol: isize) -> Result<Socket> {
+pub(super) fn connected(protocol: isize) -> Result<Socket> {
     let mut socket = Socket::new(protocol).map_err(|e| os_error("socket", &e))?;
     socket.bind_auto().map_err(|e| os_error("bind", &e))?;
     socket

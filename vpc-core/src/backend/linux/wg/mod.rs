@@ -17,7 +17,7 @@
 //! the one process spawn. No message or error ever shows a private key.
 
 pub mod genl;
-
+pub(super) mod sys;
 pub mod uapi;
 
 use crate::model::spec::WG_INTERFACE_PREFIX;
