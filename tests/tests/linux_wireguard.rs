@@ -423,3 +423,55 @@ fn netns_wireguard_without_either_way_says_which() {
     );
     assert!(h.link(&name).is_none(), "{name} was made");
 }
+
+#[test]
+fn netns_wireguard_go_of_another_namespace_is_not_ours() {
+    let name = wg_name(4);
+    let _sockets = Sockets(vec![name.clone()]);
+    let Some(lab) = Lab::new("wgother", 2) else {
+        return;
+    };
+    let (a, b) = (lab.host(0), lab.host(1));
+    let probe = a.sh(&["ip", "link", "add", "wgprobe0", "type", "wireguard"]);
+    if probe.status.success() {
+        eprintln!("skipping: this kernel has WireGuard, so wireguard-go is never needed");
+        return;
+    }
+    if let Some(why) = no_wireguard(a) {
+        if std::env::var("VPC_E2E_NETNS").is_ok_and(|v| v == "require") {
+            panic!("VPC_E2E_NETNS=require, but: {why}");
+        }
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let key = PrivateKey::generate();
+    let dev = WgDevice {
+        name: name.clone(),
+        listen_port: 51820,
+        private_key: None,
+        public_key: Some(key.public()),
+        peers: Vec::new(),
+    };
+    let job = job(&dev, "fd00:77::1/64", &key);
+    side(a, "apply", &job);
+    // b's own TUN link of that name is not the WireGuard of a's socket.
+    b.sh_ok(&["ip", "tuntap", "add", "dev", &name, "mode", "tun"]);
+    let seen = side(b, "observe", &job).unwrap();
+    let tun = seen.ifaces.iter().find(|i| i.name == name).unwrap();
+    assert_eq!(tun.kind, IfaceKind::Other("tun".into()), "{tun:?}");
+    assert!(seen.wireguard.is_empty(), "{:?}", seen.wireguard);
+    b.sh_ok(&["ip", "tuntap", "del", "dev", &name, "mode", "tun"]);
+    // Nor can b make one of that name: said, and nothing made.
+    let (run, _) = run_side(b, "apply", &job, &[]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("a wireguard-go of another network namespace serves that name"),
+        "{err}"
+    );
+    assert!(b.link(&name).is_none());
+    // a's is untouched.
+    check_observed(&side(a, "observe", &job).unwrap(), &dev, "fd00:77::1/64");
+    side(a, "destroy", &job);
+    assert!(!socket_of(&name).exists());
+}

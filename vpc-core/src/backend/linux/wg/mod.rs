@@ -50,9 +50,45 @@ pub fn socket_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(SOCKET_DIR).join(format!("{name}.sock"))
 }
 
+/// Whether `table` (the text of `/proc/net/unix`, which lists the Unix
+/// sockets of one network namespace) holds a socket listening on `path`.
+/// The socket directory is the whole host's, so a wireguard-go of another
+/// namespace may hold the name: only a socket listed here is this
+/// namespace's.
+pub fn listening_in(table: &str, path: &std::path::Path) -> bool {
+    /// `__SO_ACCEPTCON`: the socket listens.
+    const ACCEPTCON: u32 = 1 << 16;
+    let Some(path) = path.to_str() else {
+        return false;
+    };
+    table.lines().skip(1).any(|line| {
+        // Num RefCount Protocol Flags Type St Inode Path
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() == 8
+            && fields[7] == path
+            && u32::from_str_radix(fields[3], 16).is_ok_and(|f| f & ACCEPTCON != 0)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_socket_listening_in_this_namespace() {
+        // /proc/net/unix inside a namespace where wireguard-go runs for
+        // vpcwg7778 (captured here), plus a connection to it.
+        let table = "Num       RefCount Protocol Flags    Type St Inode Path\n\
+            000000007b20b3ff: 00000002 00000000 00010000 0001 01 1547310 /var/run/wireguard/vpcwg7778.sock\n\
+            00000000a1b2c3d4: 00000003 00000000 00000000 0001 03 1547400 /var/run/wireguard/vpcwg7779.sock\n\
+            00000000a1b2c3d5: 00000003 00000000 00000000 0001 03 1547401\n";
+        assert!(listening_in(table, &socket_path("vpcwg7778")));
+        // Connected, not listening; absent; a longer name.
+        assert!(!listening_in(table, &socket_path("vpcwg7779")));
+        assert!(!listening_in(table, &socket_path("vpcwg1")));
+        assert!(!listening_in(table, &socket_path("vpcwg777")));
+        assert!(!listening_in("", &socket_path("vpcwg7778")));
+    }
 
     #[test]
     fn only_vpc_names_are_read() {

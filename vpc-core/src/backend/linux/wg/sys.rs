@@ -187,8 +187,23 @@ fn uapi_error(name: &str, what: &str, e: &std::io::Error) -> Error {
     ))
 }
 
-/// Sends `request` on `name`'s UAPI socket and reads the answer.
+/// Whether `name`'s UAPI socket listens in this thread's network
+/// namespace (see [`super::listening_in`]).
+fn listens_here(name: &str) -> Result<bool> {
+    let table = std::fs::read_to_string(UNIX_TABLE)
+        .map_err(|e| backend(format!("{UNIX_TABLE} cannot be read: {e}")))?;
+    Ok(super::listening_in(&table, &socket_path(name)))
+}
+
+/// The Unix sockets of this thread's network namespace.
+const UNIX_TABLE: &str = "/proc/thread-self/net/unix";
+
+/// Sends `request` on `name`'s UAPI socket and reads the answer. A socket
+/// of another namespace's wireguard-go is no answer.
 fn exchange(name: &str, request: &[u8]) -> Result<Answered> {
+    if !listens_here(name)? {
+        return Ok(Answered::Absent);
+    }
     let mut stream = match UnixStream::connect(socket_path(name)) {
         Ok(s) => s,
         Err(e) if matches!(e.kind(), IoKind::NotFound | IoKind::ConnectionRefused) => {
@@ -265,6 +280,14 @@ pub(in crate::backend::linux) fn start(name: &str, why: &str) -> Result<()> {
             "no WireGuard for {name} either way: {why}, and {what}"
         ))
     };
+    if UnixStream::connect(socket_path(name)).is_ok() && !listens_here(name)? {
+        return Err(neither(format!(
+            "{WIREGUARD_GO} cannot take {}: a {WIREGUARD_GO} of another network namespace \
+             serves that name (the socket directory is the whole host's, so WireGuard \
+             interfaces of one host's namespaces need different names)",
+            socket_path(name).display()
+        )));
+    }
     let mut child = Command::new(WIREGUARD_GO)
         .arg(name)
         .env("WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1")
@@ -326,6 +349,8 @@ pub(in crate::backend::linux) fn await_stop(name: &str) -> Result<()> {
     loop {
         match UnixStream::connect(&path) {
             Err(e) if e.kind() == IoKind::NotFound => return Ok(()),
+            // Another namespace's, of the same name: not the one stopping.
+            Ok(_) if !listens_here(name)? => return Ok(()),
             Err(e) if e.kind() == IoKind::ConnectionRefused => {
                 return match std::fs::remove_file(&path) {
                     Err(e) if e.kind() != IoKind::NotFound => Err(backend(format!(
