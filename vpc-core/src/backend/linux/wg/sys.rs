@@ -2,6 +2,10 @@
 //! of the kernel's WireGuard, the UAPI socket of a wireguard-go, and the
 //! start of a wireguard-go. The bytes and text are [`super::genl`]'s and
 //! [`super::uapi`]'s; this only moves them.
+//!
+//! The buffers that carry a private key (a request, a `get=1` answer) are
+//! freed, not wiped: only the key itself ([`crate::model::wgkey`]) is
+//! zeroed when dropped.
 
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -152,13 +156,10 @@ impl Generic {
         let family = self.family()?;
         for i in 0..set.len() {
             let seq = self.next_seq();
-            let Some(mut bytes) = set.request(i, family, seq) else {
+            let Some(bytes) = set.request(i, family, seq) else {
                 break;
             };
-            let sent = self.send(&bytes);
-            // The first message holds the private key.
-            bytes.fill(0);
-            sent?;
+            self.send(&bytes)?;
             let mut acks = Acks::new(seq, 1);
             while !acks.read(self.receive()?)? {}
             if let Some((_, errno)) = acks.refused() {
@@ -240,7 +241,6 @@ fn exchange(name: &str, request: &[u8]) -> Result<Answered> {
             )));
         }
     }
-    chunk.fill(0);
     let text = String::from_utf8(answer).map_err(|e| {
         backend(format!(
             "wireguard-go's answer for {name} is not UTF-8 (at byte {})",
