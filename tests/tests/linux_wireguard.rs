@@ -44,7 +44,8 @@ const STEP: &str = "VPC_WG_STEP";
 /// same path with `.out` appended.
 const JOB: &str = "VPC_WG_JOB";
 
-const MTU: u32 = 1420;
+/// Not wireguard-go's own 1420, so that setting it shows.
+const MTU: u32 = 1380;
 const DESCRIPTION: &str = "vpc-wgtest-wireguard";
 
 /// wireguard-go's sockets are one directory for the whole host, not per
