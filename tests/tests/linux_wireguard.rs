@@ -34,6 +34,7 @@ use serde_json::{Value, json};
 use vpc_core::backend::Backend;
 use vpc_core::backend::linux::LinuxKernel;
 use vpc_core::model::addr::IfAddr;
+use vpc_core::model::name::VpcName;
 use vpc_core::model::wgkey::PrivateKey;
 use vpc_core::plan::{Change, IfaceKind, Observed, WgDevice, WgPeer};
 use vpc_e2e::{Host, Lab};
@@ -186,7 +187,10 @@ fn wireguard_side() {
                     addr,
                 },
                 Change::Up { name: name.clone() },
-                Change::SetWireguard { device },
+                Change::SetWireguard {
+                    vpc: VpcName::new("wgtest").unwrap(),
+                    device,
+                },
             ])
             .unwrap(),
         "observe" => {

@@ -195,7 +195,7 @@ impl LinuxKernel {
     /// Gives a WireGuard interface its configuration (change `i`), over
     /// generic netlink or its wireguard-go's socket.
     fn set_wireguard(&mut self, i: usize, changes: &[Change]) -> Result<()> {
-        let Change::SetWireguard { device } = &changes[i] else {
+        let Change::SetWireguard { device, .. } = &changes[i] else {
             return Ok(());
         };
         let name = device.name.as_str();

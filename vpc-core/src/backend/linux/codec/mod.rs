@@ -660,6 +660,7 @@ mod tests {
         );
         // Configuring is not rtnetlink's.
         let set = Change::SetWireguard {
+            vpc: crate::model::name::VpcName::new("v1").unwrap(),
             device: crate::plan::WgDevice {
                 name: "vpcwg100".into(),
                 listen_port: 51820,

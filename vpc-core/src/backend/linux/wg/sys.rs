@@ -272,7 +272,7 @@ pub(in crate::backend::linux) fn uapi_set(name: &str, text: &SetText) -> Result<
 
 /// Starts `wireguard-go NAME`, which makes TUN link `name`, opens its
 /// socket and then leaves a daemon behind; waits for that process to
-/// return and the socket to accept a connection, at most [`LIMIT`] each.
+/// return and the daemon to answer on the socket, at most [`LIMIT`] each.
 /// `why` says why the kernel's WireGuard was not used, for the errors.
 pub(in crate::backend::linux) fn start(name: &str, why: &str) -> Result<()> {
     let neither = |what: String| {
@@ -324,19 +324,26 @@ pub(in crate::backend::linux) fn start(name: &str, why: &str) -> Result<()> {
             socket_path(name).display()
         )));
     }
+    // The socket listens from the start (the first process made it), but
+    // only the daemon answers, and only once it has set up the TUN link,
+    // MTU included (to its own default): whatever is set on the link
+    // before that may be undone. So wait for an answer to get=1.
     let deadline = Instant::now() + LIMIT;
     loop {
-        match UnixStream::connect(socket_path(name)) {
-            Ok(_) => return Ok(()),
-            Err(_) if Instant::now() < deadline => std::thread::sleep(STEP),
-            Err(e) => {
-                return Err(neither(format!(
-                    "{WIREGUARD_GO} {name} started, but its socket {} accepted no connection \
-                     within {LIMIT:?}: {e}",
-                    socket_path(name).display()
-                )));
-            }
+        let why = match exchange(name, uapi::GET.as_bytes()) {
+            Ok(Answered::Text(_)) => return Ok(()),
+            Ok(Answered::Absent) => "its socket is missing".to_owned(),
+            Ok(Answered::Forbidden) => "this process may not open its socket".to_owned(),
+            Err(e) => e.message().to_owned(),
+        };
+        if Instant::now() >= deadline {
+            return Err(neither(format!(
+                "{WIREGUARD_GO} {name} started, but did not answer on {} within {LIMIT:?}: \
+                 {why}",
+                socket_path(name).display()
+            )));
         }
+        std::thread::sleep(STEP);
     }
 }
 
