@@ -21,12 +21,13 @@ use vpc_e2e::cluster::{Underlay, guest, identify, introduce, sync};
 use vpc_e2e::{Guest, Host, Lab};
 
 /// Sends `count` VXLAN packets for VNI `vni` from this namespace to
-/// `to`:4789 (so from this host's own underlay address), each carrying an
-/// Ethernet frame for `mac`.
+/// `to`:4789 over IPv6 (so from this host's own underlay address; the
+/// tunnels of an encrypted VPC run between IPv6 inner addresses, so their
+/// VXLAN socket takes IPv6), each carrying an Ethernet frame for `mac`.
 const FORGE: &str = r#"
 import socket, sys
 to, mac, vni, count = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), int(sys.argv[3]), int(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 vxlan = bytes([0x08, 0, 0, 0]) + vni.to_bytes(3, "big") + bytes([0])
 frame = mac + bytes.fromhex("020000000099") + bytes.fromhex("88b5") + bytes(46)
 for _ in range(count):
@@ -70,7 +71,7 @@ fn set_keys(lab: &Lab, hosts: &[usize], vpc: &str) {
     let h0 = lab.host(hosts[0]);
     for &i in &hosts[1..] {
         let h = lab.host(i);
-        let key = h.ok(&format!("mode=wg_key vpc_name={vpc}")).stdout;
+        let key = h.ok(&format!("mode=wg_key vpc_name={vpc} next=1")).stdout;
         let key = key.trim();
         assert_eq!(key.len(), 44, "{}: {key}", h.name());
         h0.ok(&format!(
@@ -94,7 +95,7 @@ fn forged_received(from: &Host, to: &Host, g: &Guest, vni: u64, count: u32) -> u
         "python3",
         "-c",
         FORGE,
-        &to.ip4().to_string(),
+        &to.ip6().to_string(),
         &g.mac(),
         &vni.to_string(),
         &count.to_string(),
@@ -212,7 +213,17 @@ fn netns_encrypted_vpc_carries_guests_and_nothing_else() {
     let pcap_s = pcap.to_str().unwrap().to_owned();
     let mut dump = h0
         .command("tcpdump")
-        .args(["-i", "eth0", "-U", "-n", "-s", "0", "-w", &pcap_s])
+        .args([
+            "-i",
+            "eth0",
+            "--immediate-mode",
+            "-U",
+            "-n",
+            "-s",
+            "0",
+            "-w",
+            &pcap_s,
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -221,7 +232,11 @@ fn netns_encrypted_vpc_carries_guests_and_nothing_else() {
     assert!(g0.ping("10.10.11.2", 5, &["-p", PATTERN, "-s", "200"]));
     assert!(g1.ping("10.10.11.1", 5, &["-p", PATTERN, "-s", "200"]));
     std::thread::sleep(Duration::from_millis(300));
-    let _ = dump.kill();
+    // `timeout` passes SIGTERM on to tcpdump, which then writes out what it
+    // holds; a SIGKILL would end `timeout` alone.
+    let _ = std::process::Command::new("kill")
+        .arg(dump.id().to_string())
+        .status();
     let _ = dump.wait();
     let found = h0.sh_ok(&["python3", "-c", CONTAINS, &pcap_s, PATTERN]);
     let size: usize = found.split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -321,6 +336,7 @@ fn netns_rotated_keys_take_over() {
         .unwrap()
         .to_owned();
     let before = lab.host(0).host_sh(&["wg", "show", &wg, "public-key"]);
+    let before1 = lab.host(1).host_sh(&["wg", "show", &wg, "public-key"]);
     let r = lab
         .host(0)
         .ok("mode=rotate_keys vpc_name=vpc1 --json")
@@ -336,6 +352,8 @@ fn netns_rotated_keys_take_over() {
     }
     let after = lab.host(0).host_sh(&["wg", "show", &wg, "public-key"]);
     assert_ne!(before.stdout, after.stdout, "host 0's key changed");
+    let after1 = lab.host(1).host_sh(&["wg", "show", &wg, "public-key"]);
+    assert_ne!(before1.stdout, after1.stdout, "host 1's key changed");
     assert_eq!(
         String::from_utf8_lossy(&after.stdout).trim(),
         r["public_key"].as_str().unwrap()
@@ -344,6 +362,8 @@ fn netns_rotated_keys_take_over() {
     for i in 0..2 {
         let st = lab.host(i).run("mode=status vpc_name=vpc1");
         assert_eq!(st.code, 0, "{}", st.stdout);
+    }
+    for i in 0..2 {
         lab.host(i).ok("mode=leave vpc_name=vpc1");
         assert!(wireguard_links(lab.host(i)).is_empty());
         let keys = lab.host(i).state_dir().join("keys");

@@ -202,8 +202,9 @@ fn netns_a_host_behind_masquerade_joins_an_encrypted_vpc() {
         "{map}"
     );
     sync(&lab, 0, &[1, 2], "vpc1");
-    // Host 2 first: it reaches out, the others learn where it is.
-    for i in [2, 0, 1] {
+    // Host 2 last, once the others listen: it reaches out at once, and
+    // they learn where it is from its handshake.
+    for i in [0, 1, 2] {
         lab.host(i).ok("mode=apply vpc_name=vpc1");
     }
     let guests: Vec<Guest> = [2, 0, 1]

@@ -709,12 +709,35 @@ vpc_only!(
     Leave,
     "leave"
 );
-vpc_only!(
-    /// `vpc mode=wg_key`: this host's WireGuard public key for an
-    /// encrypted VPC (made now if it has none), for `deploy`.
-    WgKey,
-    "wg_key"
-);
+/// `vpc mode=wg_key`: this host's WireGuard public key for an encrypted
+/// VPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WgKey {
+    /// The VPC.
+    pub vpc: VpcName,
+    /// `next=1`: the key for the next spec — the pending one, made now if
+    /// there is none (what `deploy` asks of a member the spec gives no
+    /// key). Without it: the key in use, else the pending one, else a new
+    /// pending one.
+    pub next: bool,
+}
+
+impl FromPairs for WgKey {
+    const OP: &'static str = "wg_key";
+    const KEYS: &'static [Key] = &[
+        VPC_NAME,
+        opt(
+            "next",
+            "1 = the key for the next spec: a new one unless one is pending (deploy asks so)",
+        ),
+    ];
+    fn read(p: &Pairs<'_>) -> Result<Self> {
+        Ok(WgKey {
+            vpc: vpc_name(p)?,
+            next: p.flag("next")?,
+        })
+    }
+}
 vpc_only!(
     /// `vpc mode=rotate_keys`: new WireGuard keys for every member.
     RotateKeys,

@@ -393,7 +393,7 @@ fn keys_are_made_here_kept_0600_and_taken_up_by_apply() {
     let mode = std::fs::metadata(&pending).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     // Asking again gives the same key; init again keeps it.
-    assert_eq!(ops::state::wg_key(&f.store, &vpc()).unwrap(), mine);
+    assert_eq!(ops::state::wg_key(&f.store, &vpc(), true).unwrap(), mine);
     ops::vpc_init(
         &f.store,
         vpc(),

@@ -503,9 +503,9 @@ fn collect_wg_keys(
     cluster: &Cluster,
     spec: crate::model::spec::Spec,
     on: &mut dyn FnMut(&NodeResult),
-) -> Result<crate::model::spec::Spec> {
+) -> Result<(crate::model::spec::Spec, Vec<NodeResult>)> {
     if spec.wireguard.is_none() || spec.members().all(|m| m.wg_key.is_some()) {
-        return Ok(spec);
+        return Ok((spec, Vec::new()));
     }
     let vpc = spec.name.clone();
     let arg = format!("vpc_name={vpc}");
@@ -515,17 +515,19 @@ fn collect_wg_keys(
         targets.push((name.clone(), target(store, &cluster.me, &name)?));
     }
     let keys: Mutex<Vec<(NodeName, crate::model::wgkey::PublicKey)>> = Mutex::new(Vec::new());
-    fan_out_steps(
+    let results = fan_out_steps(
         targets,
         |t, steps| {
             let key = match t {
-                Target::Local => crate::ops::state::wg_key(store, &vpc),
-                Target::Remote(r) => cluster.run(r, &["mode=wg_key", &arg], "").and_then(|line| {
-                    crate::model::wgkey::PublicKey::parse(
-                        &format!("the WireGuard key node {} answered", r.name),
-                        line.trim(),
-                    )
-                }),
+                Target::Local => crate::ops::state::wg_key(store, &vpc, true),
+                Target::Remote(r) => cluster
+                    .run(r, &["mode=wg_key", &arg, "next=1"], "")
+                    .and_then(|line| {
+                        crate::model::wgkey::PublicKey::parse(
+                            &format!("the WireGuard key node {} answered", r.name),
+                            line.trim(),
+                        )
+                    }),
                 Target::Unreachable(why) => Err(Error::new(ErrorKind::NotFound, why.clone())),
             };
             let said = key.map(|k| {
@@ -540,7 +542,7 @@ fn collect_wg_keys(
     );
     let keys = keys.into_inner().unwrap_or_default();
     if keys.is_empty() {
-        return Ok(spec);
+        return Ok((spec, results));
     }
     let locked = store.lock()?;
     let mut spec = store.require_vpc(&vpc)?;
@@ -557,7 +559,7 @@ fn collect_wg_keys(
         locked.write_vpc(&next)?;
         spec = next;
     }
-    Ok(spec)
+    Ok((spec, results))
 }
 
 /// Every member takes the spec of `vpc` and applies it, departed members
@@ -578,8 +580,8 @@ pub fn deploy(
 ) -> Result<Vec<NodeResult>> {
     let spec = store.require_vpc(vpc)?;
     let cluster = Cluster::new(store, timeouts)?;
-    let spec = if dry_run {
-        spec
+    let (spec, mut results) = if dry_run {
+        (spec, Vec::new())
     } else {
         collect_wg_keys(store, &cluster, spec, on)?
     };
@@ -608,7 +610,7 @@ pub fn deploy(
             .count(),
     };
     let unreachable = |why: &String| Err::<String, _>(Error::new(ErrorKind::NotFound, why.clone()));
-    Ok(fan_out_steps(
+    results.extend(fan_out_steps(
         parts,
         |part, steps| match (part, dry_run) {
             (Part::Member(Target::Remote(r)), false) => {
@@ -688,7 +690,8 @@ pub fn deploy(
             (Part::Departed(Target::Local), _) => {}
         },
         on,
-    ))
+    ));
+    Ok(results)
 }
 
 /// `leave` on every member (teardown, then the spec, guest records and

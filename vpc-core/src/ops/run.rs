@@ -136,7 +136,7 @@ pub fn wg_key(store: &Store, req: &request::WgKey) -> Result<report::WgKey> {
     Ok(report::WgKey {
         version: REPORT_VERSION,
         vpc: req.vpc.clone(),
-        public_key: super::state::wg_key(store, &req.vpc)?,
+        public_key: super::state::wg_key(store, &req.vpc, req.next)?,
     })
 }
 

@@ -228,13 +228,18 @@ fn pending_wg_key(locked: &Locked<'_>, vpc: &VpcName) -> Result<PublicKey> {
     Ok(key.public())
 }
 
-/// `mode=wg_key`: the public half of the key this host will use in
-/// encrypted VPC `vpc` once the spec names it — its pending key, made now
-/// if it has none. The initiator's `deploy` asks each member that the spec
-/// gives no key yet; the private key stays here. The VPC need not be held
-/// yet: a member is asked before its first spec reaches it.
-pub fn wg_key(store: &Store, vpc: &VpcName) -> Result<PublicKey> {
+/// `mode=wg_key`: the public half of this host's WireGuard key for
+/// encrypted VPC `vpc`. With `next`, the key for the next spec: the
+/// pending one, made now if there is none — what the initiator's `deploy`
+/// asks of each member that the spec gives no key (at the first deploy,
+/// after `rotate_keys`). Without it: the key in use, else the pending one,
+/// else a new pending one. The private half stays here. The VPC need not
+/// be held yet: a member is asked before its first spec reaches it.
+pub fn wg_key(store: &Store, vpc: &VpcName, next: bool) -> Result<PublicKey> {
     let locked = store.lock()?;
+    if !next && let Some(k) = store.wg_keys(vpc)?.current {
+        return Ok(k.public());
+    }
     pending_wg_key(&locked, vpc)
 }
 
