@@ -164,6 +164,13 @@ impl Health {
         self.0.health.differences.clone()
     }
 
+    /// What the operator should know that does not make the VPC unhealthy
+    /// (pf not enabled, say).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.0.health.warnings.clone()
+    }
+
     /// Tunnels, by VNI.
     #[getter]
     fn tunnels(&self) -> Vec<TunnelHealth> {

@@ -140,6 +140,7 @@ pub fn status(store: &Store, req: &request::Status) -> Outcome {
         ));
     }
     let mut reply = Reply::new(text, &r)?;
+    reply.warnings = r.health.warnings.clone();
     reply.exit = u8::from(!r.healthy);
     Ok(reply)
 }
@@ -174,6 +175,7 @@ mod tests {
                 differences: Vec::new(),
                 tunnels: Vec::new(),
                 probed: true,
+                warnings: Vec::new(),
             },
         }
     }

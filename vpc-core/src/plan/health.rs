@@ -46,6 +46,11 @@ pub struct Health {
     /// Whether the far ends were probed (they cannot be without link
     /// addresses).
     pub probed: bool,
+    /// What the operator should know that does not make the VPC unhealthy
+    /// (the plan's warnings: pf not enabled, an interface named like the
+    /// VPC's left alone…).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Health {
@@ -209,11 +214,18 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
             }
         })
         .collect();
+    let warnings = plan
+        .warnings
+        .iter()
+        .filter(|w| !differences.contains(w))
+        .cloned()
+        .collect();
     Ok(Health {
         vpc: desired.vpc.clone(),
         differences,
         tunnels,
         probed: desired.link_addrs,
+        warnings,
     })
 }
 

@@ -506,6 +506,11 @@ class Health:
         """Differences, one sentence each; ``apply`` repairs exactly these."""
 
     @property
+    def warnings(self) -> list[str]:
+        """What the operator should know that does not make the VPC
+        unhealthy (pf not enabled, say)."""
+
+    @property
     def tunnels(self) -> list[TunnelHealth]:
         """Tunnels, by VNI."""
 
