@@ -396,3 +396,31 @@ fn an_underlay_that_lost_its_address_is_unhealthy_and_named() {
     );
     assert_eq!(json(&r)["healthy"], false);
 }
+
+/// A FreeBSD host whose pf is not enabled: healthy (nothing `apply` could
+/// repair), and `status` says plainly that the VXLAN port is open there.
+#[test]
+fn status_warns_when_pf_is_not_enabled() {
+    let f = fixture("pfoff");
+    let mut kernel = bare_node(Platform::FreeBsd);
+    kernel.set_packet_filter(Some(vpc_core::plan::PacketFilter {
+        loaded: true,
+        enabled: false,
+        evaluates_anchors: false,
+    }));
+    apply(&f, &mut kernel);
+    let s = status(&f, &mut kernel);
+    assert!(
+        s.health.differences.is_empty(),
+        "{:?}",
+        s.health.differences
+    );
+    assert_eq!(s.health.warnings.len(), 1, "{:?}", s.health.warnings);
+    assert!(
+        s.health.warnings[0].starts_with("pf is not enabled: VPC v1's members-only rules"),
+        "{}",
+        s.health.warnings[0]
+    );
+    let doc: Value = serde_json::from_str(&report::to_json(&s).unwrap()).unwrap();
+    assert_eq!(doc["warnings"][0], s.health.warnings[0].as_str());
+}
