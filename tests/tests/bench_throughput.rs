@@ -5,7 +5,7 @@
 //! WireGuard's (`wireguard-go`: this kernel has no WireGuard module).
 //!
 //!     cargo build --release -p vpc-cli
-//!     VPC_BIN=target/release/vpc cargo test --release -p vpc-e2e --test bench_throughput -- --ignored --nocapture
+//!     VPC_BIN=$PWD/target/release/vpc cargo test --release -p vpc-e2e --test bench_throughput -- --ignored --nocapture
 
 #![allow(
     clippy::disallowed_macros,
