@@ -42,6 +42,24 @@ fn port(port: u16) -> Result<NonZeroU16> {
         .ok_or_else(|| Error::invalid("vxlan port 0 is not valid: expected 1 to 65535"))
 }
 
+/// `create` (a cloner's `SIOCIFCREATE2`), then the rename of what it made
+/// to `name`, its MTU and its description.
+fn created_renamed(
+    create: Request,
+    cloner: Cloner,
+    name: &str,
+    mtu: u32,
+    description: &str,
+) -> Result<Vec<Request>> {
+    let name = IfName::new(name)?;
+    Ok(vec![
+        create,
+        rename_created(cloner, &name),
+        set_mtu(&name, mtu)?,
+        set_description(&name, description)?,
+    ])
+}
+
 /// The requests that make `change`, in order. Every value is validated
 /// before any request is built, so a change is refused whole or not at
 /// all. FreeBSD names interfaces in every ioctl: no index is needed.
@@ -53,16 +71,10 @@ pub fn requests(change: &Change) -> Result<Vec<Request>> {
             mtu,
             description,
         } => {
-            let name = IfName::new(name)?;
             // The VPC's name is no cloner unit name: create, then rename.
             // The first member sets the bridge's MTU anyway; the tunnels
             // have the same one.
-            vec![
-                create_bridge(),
-                rename_created(Cloner::Bridge, &name),
-                set_mtu(&name, *mtu)?,
-                set_description(&name, description)?,
-            ]
+            created_renamed(create_bridge(), Cloner::Bridge, name, *mtu, description)?
         }
         Change::CreateVxlan {
             name,
@@ -139,15 +151,15 @@ pub fn requests(change: &Change) -> Result<Vec<Request>> {
             mtu,
             description,
         } => {
-            let name = IfName::new(name)?;
             // After `kldload -n if_wg` (the programs run first): created by
             // cloner name, then renamed, as a bridge is.
-            vec![
+            created_renamed(
                 create_wireguard(),
-                rename_created(Cloner::Wireguard, &name),
-                set_mtu(&name, *mtu)?,
-                set_description(&name, description)?,
-            ]
+                Cloner::Wireguard,
+                name,
+                *mtu,
+                description,
+            )?
         }
     })
 }

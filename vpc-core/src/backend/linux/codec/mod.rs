@@ -84,6 +84,32 @@ pub enum Mode {
     Create,
 }
 
+/// A link of `kind` with no settings but its name and MTU, then its alias.
+fn create_described(
+    name: &str,
+    mtu: u32,
+    description: &str,
+    kind: InfoKind,
+) -> Vec<(Mode, RouteNetlinkMessage)> {
+    vec![
+        (
+            Mode::Create,
+            RouteNetlinkMessage::NewLink(link(
+                0,
+                vec![
+                    LinkAttribute::IfName(name.to_owned()),
+                    LinkAttribute::Mtu(mtu),
+                    LinkAttribute::LinkInfo(vec![LinkInfo::Kind(kind)]),
+                ],
+            )),
+        ),
+        (
+            Mode::Plain,
+            set_by_name(name, vec![LinkAttribute::IfAlias(description.to_owned())]),
+        ),
+    ]
+}
+
 /// The messages that carry out `change`, given the indexes known so far.
 pub fn encode(
     change: &Change,
@@ -102,23 +128,7 @@ pub fn encode(
             name,
             mtu,
             description,
-        } => vec![
-            (
-                Create,
-                RouteNetlinkMessage::NewLink(link(
-                    0,
-                    vec![
-                        LinkAttribute::IfName(name.clone()),
-                        LinkAttribute::Mtu(*mtu),
-                        LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Wireguard)]),
-                    ],
-                )),
-            ),
-            (
-                Plain,
-                set_by_name(name, vec![LinkAttribute::IfAlias(description.clone())]),
-            ),
-        ],
+        } => create_described(name, *mtu, description, InfoKind::Wireguard),
         Change::Destroy { name } => {
             vec![(
                 Plain,
@@ -129,23 +139,7 @@ pub fn encode(
             name,
             mtu,
             description,
-        } => vec![
-            (
-                Create,
-                RouteNetlinkMessage::NewLink(link(
-                    0,
-                    vec![
-                        LinkAttribute::IfName(name.clone()),
-                        LinkAttribute::Mtu(*mtu),
-                        LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]),
-                    ],
-                )),
-            ),
-            (
-                Plain,
-                set_by_name(name, vec![LinkAttribute::IfAlias(description.clone())]),
-            ),
-        ],
+        } => create_described(name, *mtu, description, InfoKind::Bridge),
         Change::CreateVxlan {
             name,
             vni,
