@@ -199,3 +199,69 @@ fn netns_vpcs_sharing_a_port_with_other_members_both_work() {
     }
     assert_eq!(h0.sh_ok(&["nft", "list", "ruleset"]).trim(), "");
 }
+
+/// Over an IPv6 underlay too: a stranger forging VXLAN for every VNI of
+/// the VPC, to each member in turn, gets nothing to any guest, while the
+/// members' guests talk over IPv4 and IPv6.
+#[test]
+fn netns_a_stranger_cannot_send_over_an_ipv6_underlay() {
+    let Some(lab) = Lab::new("fw6", 3) else {
+        return;
+    };
+    let stranger = lab.host(2);
+    deploy(&lab, &[0, 1], Underlay::V6, "vpc1", "10.100.0.0/24", "");
+    let g1 = guest(&lab, 0, "vpc1", 1, 1430);
+    let g2 = guest(&lab, 1, "vpc1", 2, 1430);
+    ping_both_ways(&g1, &g2);
+    const FORGE6: &str = r#"
+import socket, sys
+to, mac, vnis, count = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for vni in range(1, vnis + 1):
+    vxlan = bytes([0x08, 0, 0, 0]) + vni.to_bytes(3, "big") + bytes([0])
+    frame = mac + bytes.fromhex("020000000099") + bytes.fromhex("88b5") + bytes(46)
+    for _ in range(count):
+        s.sendto(vxlan + frame, (to, 4789))
+"#;
+    for (to, g) in [(lab.host(0), &g1), (lab.host(1), &g2)] {
+        let before = rx_packets(g);
+        let r = stranger.sh(&[
+            "python3",
+            "-c",
+            FORGE6,
+            &to.ip6().to_string(),
+            &g.mac(),
+            "4",
+            "25",
+        ]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let got = rx_packets(g) - before;
+        assert!(
+            got < 10,
+            "{}'s guest received {got} of 100 forged frames",
+            to.name()
+        );
+    }
+    ping_both_ways(&g1, &g2);
+    // The forgery is real: without the rule set it gets in.
+    let h0 = lab.host(0);
+    h0.sh_ok(&["nft", "delete", "table", "inet", "vpc_vpc1"]);
+    let before = rx_packets(&g1);
+    let r = stranger.sh(&[
+        "python3",
+        "-c",
+        FORGE6,
+        &h0.ip6().to_string(),
+        &g1.mac(),
+        "4",
+        "25",
+    ]);
+    assert!(r.status.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let got = rx_packets(&g1) - before;
+    assert!(got >= 25, "unguarded, the guest received {got} of 25");
+    for i in [0, 1] {
+        lab.host(i).ok("mode=teardown vpc_name=vpc1");
+    }
+}
