@@ -40,10 +40,7 @@ fn main() -> ExitCode {
         Err(usage) => Err(Failure::Usage(usage)),
     };
     match result {
-        Ok(reply) => {
-            output::print(&reply, json);
-            ExitCode::from(reply.exit)
-        }
+        Ok(reply) => ExitCode::from(output::print(reply, json)),
         Err(failure) => {
             let exit = failure.exit();
             match failure {

@@ -28,6 +28,14 @@ pub fn to_json(report: &impl Serialize) -> Result<String> {
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode JSON: {e}")))
 }
 
+/// Writes the document [`to_json`] makes (the same bytes) to `out` as it
+/// is made, without holding it: a peer map's runs to hundreds of
+/// megabytes. An error is `out`'s, or the report's own (such as a link
+/// that cannot be made), carried in an [`std::io::Error`].
+pub fn write_json(out: impl std::io::Write, report: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(out, report).map_err(std::io::Error::from)
+}
+
 /// `vpc node mode=init`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeInit {
@@ -161,7 +169,7 @@ impl VpcSummary {
             vpc: spec.name.clone(),
             generation: spec.generation,
             members: spec.members().map(|m| m.node.name.clone()).collect(),
-            links: spec.peer_map()?.len(),
+            links: spec.link_count()?,
             vni_first: *vnis.start(),
             vni_last: *vnis.end(),
             mtu: spec.mtu()?,
@@ -299,7 +307,9 @@ impl Encryption {
     }
 }
 
-/// `vpc mode=init_peers`: the peer map.
+/// `vpc mode=init_peers`: the peer map. Its links are not held: they are
+/// made as they are walked or serialized ([`Links`]), so writing the map
+/// of 1000 members (half a million links) takes memory for one link.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerMap<'a> {
     /// [`REPORT_VERSION`].
@@ -324,11 +334,13 @@ pub struct PeerMap<'a> {
     /// The VPC MTU.
     pub mtu: u32,
     /// Every link.
-    pub links: Vec<Link<'a>>,
+    pub links: Links<'a>,
 }
 
 impl<'a> PeerMap<'a> {
-    /// The peer map of `spec`.
+    /// The peer map of `spec`: every check of the map is made here (the
+    /// capacity, and through the MTU a common underlay family for every
+    /// pair), so walking its links finds no error.
     pub fn of(spec: &'a Spec) -> Result<PeerMap<'a>> {
         Ok(PeerMap {
             version: REPORT_VERSION,
@@ -341,8 +353,57 @@ impl<'a> PeerMap<'a> {
             port: spec.port,
             mtu: spec.mtu()?,
             encryption: Encryption::of(spec)?,
-            links: spec.peer_map()?,
+            links: Links::of(spec)?,
         })
+    }
+}
+
+/// A spec's links, made one at a time each time they are walked
+/// ([`Links::iter`]) or serialized (as the array of every [`Link`], the
+/// bytes a `Vec<Link>` gives).
+#[derive(Clone, Copy)]
+pub struct Links<'a>(&'a Spec);
+
+impl<'a> Links<'a> {
+    /// The links of `spec`, refused as [`Spec::peer_map`] refuses them.
+    pub fn of(spec: &'a Spec) -> Result<Links<'a>> {
+        spec.link_count()?;
+        Ok(Links(spec))
+    }
+
+    /// How many links there are, without making them.
+    pub fn len(&self) -> usize {
+        // Links::of checked the count.
+        self.0.link_count().unwrap_or_default()
+    }
+
+    /// Whether there is no link (fewer than two members).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The links in ascending pair index. [`Links::of`] made the checks
+    /// that could refuse them or one of them: an error here is a bug.
+    pub fn iter(&self) -> Result<impl Iterator<Item = Result<Link<'a>>> + 'a> {
+        self.0.links()
+    }
+}
+
+impl std::fmt::Debug for Links<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Links({} of VPC {})", self.len(), self.0.name)
+    }
+}
+
+impl Serialize for Links<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let refused = |e: Error| S::Error::custom(e.message());
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for link in self.iter().map_err(refused)? {
+            seq.serialize_element(&link.map_err(refused)?)?;
+        }
+        seq.end()
     }
 }
 

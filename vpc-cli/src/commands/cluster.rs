@@ -1,6 +1,8 @@
 //! The commands that reach other hosts over SSH: `node mode=add` (online),
 //! `sync`, `deploy`, `destroy`.
 
+use std::io::Write;
+
 use vpc_core::ops::run;
 use vpc_core::report::{self, NodeResult};
 use vpc_core::request;
@@ -32,24 +34,28 @@ fn password(req: &request::NodeAddOnline) -> Result<Option<String>, Error> {
 /// `vpc node mode=add node=ADDR` (without offline=1).
 pub fn add(store: &Store, req: &request::NodeAddOnline) -> Outcome {
     let r = run::node_add(store, req, password(req)?)?;
-    let added = &r.added;
-    let mut text = format!(
-        "node {}: {} ({}, port {})\n",
-        added.record.name, added.outcome, req.address, added.record.port
-    );
-    if added.first_contact {
-        text.push_str(&format!(
-            "host key fingerprint: {} (recorded)\n",
-            added.fingerprint
-        ));
-    }
-    if let Some(old) = &added.replaced {
-        text.push_str(&format!("replaced: {}\n", old.describe()));
-    }
-    if added.key_installed {
-        text.push_str("this host's key was installed: from now on no password is needed\n");
-    }
-    Ok(Reply::new(text, &r)?)
+    let address = req.address;
+    Ok(Reply::new(r, move |r, out| {
+        let added = &r.added;
+        writeln!(
+            out,
+            "node {}: {} ({address}, port {})",
+            added.record.name, added.outcome, added.record.port
+        )?;
+        if added.first_contact {
+            writeln!(out, "host key fingerprint: {} (recorded)", added.fingerprint)?;
+        }
+        if let Some(old) = &added.replaced {
+            writeln!(out, "replaced: {}", old.describe())?;
+        }
+        if added.key_installed {
+            writeln!(
+                out,
+                "this host's key was installed: from now on no password is needed"
+            )?;
+        }
+        Ok(())
+    }))
 }
 
 /// A node's result on one line; a dry run's plan follows it, one command
@@ -73,29 +79,32 @@ fn line(r: &NodeResult) -> String {
 }
 
 /// The reply of a multi-node command: a summary, and every result.
-fn summary(what: &str, r: &report::Cluster) -> Outcome {
-    let text = format!(
-        "{what} {}: {} ok, {} failed\n",
-        r.vpc,
-        r.results.len() - r.failed,
-        r.failed
-    );
-    let mut reply = Reply::new(text, r)?;
-    reply.exit = u8::from(r.failed > 0);
+fn summary(what: &'static str, r: report::Cluster) -> Outcome {
+    let exit = u8::from(r.failed > 0);
+    let mut reply = Reply::new(r, move |r, out| {
+        writeln!(
+            out,
+            "{what} {}: {} ok, {} failed",
+            r.vpc,
+            r.results.len() - r.failed,
+            r.failed
+        )
+    });
+    reply.exit = exit;
     Ok(reply)
 }
 
 pub fn sync(store: &Store, req: &request::Sync, json: bool) -> Outcome {
     let r = run::sync(store, req, &mut |n| output::progress(&line(n), json))?;
-    summary("sync", &r)
+    summary("sync", r)
 }
 
 pub fn deploy(store: &Store, req: &request::Deploy, json: bool) -> Outcome {
     let r = run::deploy(store, req, &mut |n| output::progress(&line(n), json))?;
-    summary("deploy", &r)
+    summary("deploy", r)
 }
 
 pub fn destroy(store: &Store, req: &request::Destroy, json: bool) -> Outcome {
     let r = run::destroy(store, req, &mut |n| output::progress(&line(n), json))?;
-    summary("destroy", &r)
+    summary("destroy", r)
 }

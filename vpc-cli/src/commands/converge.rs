@@ -3,78 +3,82 @@
 //! `detach`; `status` and `leave`. With `dryrun=1` the first six print
 //! the commands instead.
 
+use std::io::{self, Write};
+
 use vpc_core::ops::run;
 use vpc_core::report::{self, Changes};
 use vpc_core::request;
 use vpc_core::store::Store;
 
 use super::Outcome;
-use crate::output::Reply;
+use crate::output::{Out, Reply};
 
 /// The changes as text: the commands of a dry run, else one line each.
-pub(super) fn text(r: &Changes) -> String {
-    let mut text = String::new();
+pub(super) fn text(r: &Changes, out: &mut Out<'_>) -> io::Result<()> {
     if r.dryrun {
         if r.commands.is_empty() {
-            text.push_str(&format!(
-                "# VPC {} on {}: nothing to change\n",
-                r.vpc, r.node
-            ));
+            writeln!(out, "# VPC {} on {}: nothing to change", r.vpc, r.node)?;
         }
         for l in &r.commands {
-            text.push_str(l);
-            text.push('\n');
+            out.write_all(l.as_bytes())?;
+            out.write_all(b"\n")?;
         }
-        return text;
+        return Ok(());
     }
     if r.changes.is_empty() {
-        text.push_str(&format!("VPC {} on {}: nothing to change\n", r.vpc, r.node));
+        writeln!(out, "VPC {} on {}: nothing to change", r.vpc, r.node)?;
     } else {
-        text.push_str(&format!(
-            "VPC {} on {}: {} changes made\n",
+        writeln!(
+            out,
+            "VPC {} on {}: {} changes made",
             r.vpc,
             r.node,
             r.changes.len()
-        ));
+        )?;
         for c in &r.changes {
-            text.push_str(&format!("  {c}\n"));
+            writeln!(out, "  {c}")?;
         }
     }
-    text
+    Ok(())
 }
 
-pub(super) fn reply(text: String, r: &Changes) -> Outcome {
-    let mut reply = Reply::new(text, r)?;
-    reply.warnings.clone_from(&r.warnings);
-    Ok(reply)
+/// The reply of a kernel operation: its changes, and its warnings on
+/// stderr too.
+pub(super) fn reply(r: Changes) -> Reply {
+    let warnings = r.warnings.clone();
+    Reply::new(r, text).warn(warnings)
 }
 
 /// `apply`, `init_vxlan`, `init_bridge`.
 pub fn converge(store: &Store, req: &request::Converge) -> Outcome {
-    let r = run::converge(store, req)?;
-    reply(text(&r), &r)
+    Ok(reply(run::converge(store, req)?))
 }
 
 /// `teardown`, `destroy_vxlan`, `destroy_bridge`.
 pub fn teardown(store: &Store, req: &request::Teardown) -> Outcome {
-    let r = run::teardown(store, req)?;
-    reply(text(&r), &r)
+    Ok(reply(run::teardown(store, req)?))
+}
+
+/// A guest port's change: `PORT VERB VPC V: OUTCOME`, then the changes.
+fn guest_reply(r: Changes, verb: &'static str) -> Reply {
+    let warnings = r.warnings.clone();
+    Reply::new(r, move |r, out| {
+        let outcome = r.outcome.map_or("", |o| o.as_str());
+        let iface = r.iface.as_deref().unwrap_or_default();
+        writeln!(out, "{iface} {verb} VPC {}: {outcome}", r.vpc)?;
+        text(r, out)
+    })
+    .warn(warnings)
 }
 
 /// `attach`: a guest port joins the VPC bridge.
 pub fn attach(store: &Store, req: &request::Attach) -> Outcome {
-    let r = run::attach(store, req)?;
-    let outcome = r.outcome.map_or("", |o| o.as_str());
-    let head = format!("{} attached to VPC {}: {outcome}\n", req.iface, req.vpc);
-    reply(head + &text(&r), &r)
+    Ok(guest_reply(run::attach(store, req)?, "attached to"))
 }
 
 /// `detach`: a guest port leaves the VPC bridge.
 pub fn detach(store: &Store, req: &request::Detach) -> Outcome {
-    let r = run::detach(store, req)?;
-    let outcome = r.outcome.map_or("", |o| o.as_str());
-    let head = format!("{} detached from VPC {}: {outcome}\n", req.iface, req.vpc);
-    reply(head + &text(&r), &r)
+    Ok(guest_reply(run::detach(store, req)?, "detached from"))
 }
 
 /// "healthy", or "unhealthy: " and what is wrong, counted.
@@ -107,18 +111,28 @@ fn headline(r: &report::Status) -> String {
 /// `status`: the spec against the kernel, and every tunnel's health.
 pub fn status(store: &Store, req: &request::Status) -> Outcome {
     let r: report::Status = run::status(store, req)?;
+    let warnings = r.health.warnings.clone();
+    let exit = u8::from(!r.healthy);
+    let mut reply = Reply::new(r, status_text).warn(warnings);
+    reply.exit = exit;
+    Ok(reply)
+}
+
+/// The status as text: the headline, the differences, a line per tunnel.
+fn status_text(r: &report::Status, out: &mut Out<'_>) -> io::Result<()> {
     let health = &r.health;
-    let mut text = format!("VPC {} on {}: {}\n", health.vpc, r.node, headline(&r));
+    writeln!(out, "VPC {} on {}: {}", health.vpc, r.node, headline(r))?;
     for d in &health.differences {
-        text.push_str(&format!("  {d}\n"));
+        writeln!(out, "  {d}")?;
     }
     for line in r.encryption.iter().flat_map(|e| e.lines()) {
-        text.push_str(&format!("{line}\n"));
+        writeln!(out, "{line}")?;
     }
-    text.push_str(&format!(
-        "{:<32} {:<14} {:>8}  {:<8} {:<18} PROBE\n",
+    writeln!(
+        out,
+        "{:<32} {:<14} {:>8}  {:<8} {:<18} PROBE",
         "PEER", "TUNNEL", "VNI", "STATE", "PEER ADDRESS"
-    ));
+    )?;
     for t in &health.tunnels {
         let state = match (t.present, t.matching, t.up, t.running) {
             (false, ..) => "missing",
@@ -130,31 +144,29 @@ pub fn status(store: &Store, req: &request::Status) -> Outcome {
         let probe = t
             .rtt_ms
             .map_or("no answer".to_owned(), |ms| format!("{ms:.3} ms"));
-        text.push_str(&format!(
-            "{:<32} {:<14} {:>8}  {:<8} {:<18} {probe}\n",
+        writeln!(
+            out,
+            "{:<32} {:<14} {:>8}  {:<8} {:<18} {probe}",
             t.peer.as_str(),
             t.interface,
             t.vni,
             state,
             t.peer_addr.to_string()
-        ));
+        )?;
     }
-    let mut reply = Reply::new(text, &r)?;
-    reply.warnings = r.health.warnings.clone();
-    reply.exit = u8::from(!r.healthy);
-    Ok(reply)
+    Ok(())
 }
 
 /// `vpc mode=leave`: this host's side of `destroy`.
 pub fn leave(store: &Store, req: &request::Leave) -> Outcome {
     let r = run::leave(store, req)?;
-    Ok(Reply::new(
-        format!(
-            "VPC {} on {}: {}, {} interfaces removed\n",
+    Ok(Reply::new(r, |r, out| {
+        writeln!(
+            out,
+            "VPC {} on {}: {}, {} interfaces removed",
             r.vpc, r.node, r.outcome, r.removed
-        ),
-        &r,
-    )?)
+        )
+    }))
 }
 
 #[cfg(test)]

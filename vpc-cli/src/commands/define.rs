@@ -1,5 +1,7 @@
 //! `vpc mode=init`: define a VPC.
 
+use std::io::Write;
+
 use vpc_core::ops::run;
 use vpc_core::request;
 use vpc_core::store::Store;
@@ -10,12 +12,14 @@ use crate::output::Reply;
 
 pub fn init(store: &Store, req: &request::Init) -> Outcome {
     let r = run::init(store, req)?;
-    let outcome = r.outcome.map_or("", |o| o.as_str());
-    let text = format!(
-        "{}: {outcome}\nnext: vpc mode=init_peers vpc_name={1}   (review the map)\n      \
-         vpc mode=apply vpc_name={1} dryrun=1   (review the commands)\n",
-        summary_line(&r.summary),
-        r.summary.vpc
-    );
-    Ok(Reply::new(text, &r)?)
+    Ok(Reply::new(r, |r, out| {
+        let outcome = r.outcome.map_or("", |o| o.as_str());
+        write!(
+            out,
+            "{}: {outcome}\nnext: vpc mode=init_peers vpc_name={1}   (review the map)\n      \
+             vpc mode=apply vpc_name={1} dryrun=1   (review the commands)\n",
+            summary_line(&r.summary),
+            r.summary.vpc
+        )
+    }))
 }

@@ -1,6 +1,8 @@
 //! One module per command family; [`run`] dispatches on the mode's id.
 //! Each command reads its core request, calls the core's operation and
-//! renders the report as text; the JSON is the report itself.
+//! answers with a [`Reply`]: the report, and how to write it as text (the
+//! JSON is the report itself). Neither form is made until it is printed,
+//! and only the one asked for.
 
 mod boot;
 #[cfg(feature = "ssh")]

@@ -1,6 +1,6 @@
 //! `vpc mode=export` and `vpc mode=receive`: a spec out as JSON, and in.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use vpc_core::ops::run;
 use vpc_core::request;
@@ -8,7 +8,7 @@ use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind};
 
 use super::{Failure, Outcome};
-use crate::output::Reply;
+use crate::output::{self, Reply};
 
 /// The most a spec may weigh on stdin; a larger input is refused unread.
 const MAX_SPEC_BYTES: u64 = 16 << 20;
@@ -16,13 +16,8 @@ const MAX_SPEC_BYTES: u64 = 16 << 20;
 /// The document is the spec itself (its version is `schema_version`).
 pub fn export(store: &Store, req: &request::Export) -> Outcome {
     let spec = run::spec(store, &req.vpc)?;
-    let text = spec.to_json();
-    Ok(Reply {
-        text: format!("{text}\n"),
-        json: text,
-        warnings: Vec::new(),
-        exit: 0,
-    })
+    // Both forms are the document (`Spec::to_json`'s bytes) and a newline.
+    Ok(Reply::writing(move |out, _| output::document(out, &spec)))
 }
 
 /// With `dryrun=1`: the plan of applying the spec here, as `apply
@@ -45,11 +40,10 @@ pub fn receive(store: &Store, req: &request::Receive) -> Outcome {
     }
     if req.dry_run {
         let r = run::receive_dry_run(store, &text).map_err(Failure::Document)?;
-        return super::converge::reply(super::converge::text(&r), &r);
+        return Ok(super::converge::reply(r));
     }
     let r = run::receive(store, &text).map_err(Failure::Document)?;
-    Ok(Reply::new(
-        format!("VPC {} generation {}: {}\n", r.vpc, r.generation, r.outcome),
-        &r,
-    )?)
+    Ok(Reply::new(r, |r, out| {
+        writeln!(out, "VPC {} generation {}: {}", r.vpc, r.generation, r.outcome)
+    }))
 }

@@ -97,8 +97,8 @@ fn ip_networks_overlap(a: IpNetwork, b: IpNetwork) -> bool {
 }
 
 /// A network in CIDR form, with no host bits set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Network(IpNetwork);
 
 impl Network {
@@ -203,6 +203,13 @@ impl fmt::Display for Network {
     }
 }
 
+// Its text, written straight into the document (no string in between).
+impl Serialize for Network {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl FromStr for Network {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -272,8 +279,8 @@ fn unusable_net(net: Network) -> Option<String> {
 
 /// An address with its prefix length, as configured on an interface
 /// (`10.100.0.1/30`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct IfAddr {
     /// The address.
     pub addr: IpAddr,
@@ -340,6 +347,14 @@ impl IfAddr {
 impl fmt::Display for IfAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+// Its text, written straight into the document: a peer map has two per
+// link.
+impl Serialize for IfAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

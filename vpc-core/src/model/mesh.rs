@@ -361,19 +361,40 @@ fn link<'a>(
     }))
 }
 
+/// How many links the occupied slots make: one per pair of members, under
+/// either numbering (a vacant slot keeps its pair indexes but makes no
+/// link). Linear in the slots: what a summary prints without the map.
+pub fn link_count(slots: &[Option<Member>]) -> u64 {
+    pairs_of(slots.iter().flatten().count() as u64)
+}
+
+/// The peer map of `slots` one link at a time, in ascending pair index,
+/// after checking the peer network's capacity and the VNI space: what a
+/// writer streams, holding one link at a time. A link fails only when its
+/// pair has no common underlay family, which a checked spec rules out.
+pub fn links<'a>(
+    slots: &'a [Option<Member>],
+    numbering: Numbering,
+    links: &LinkPlan,
+    vni_base: u32,
+) -> Result<impl Iterator<Item = Result<Link<'a>>> + use<'a>> {
+    check_capacity(slots, links, vni_base)?;
+    let plan = *links;
+    Ok(pairs(slots, numbering).filter_map(move |pair| link(slots, pair, &plan, vni_base).transpose()))
+}
+
 /// Computes the peer map of `slots`: one link per pair, checked against
 /// the peer network's capacity and the VNI space.
 pub fn peer_map<'a>(
     slots: &'a [Option<Member>],
     numbering: Numbering,
-    links: &LinkPlan,
+    plan: &LinkPlan,
     vni_base: u32,
 ) -> Result<Vec<Link<'a>>> {
-    check_capacity(slots, links, vni_base)?;
-    let present = slots.iter().filter(|s| s.is_some()).count() as u64;
-    let mut out = Vec::with_capacity(pairs_of(present) as usize);
-    for pair in pairs(slots, numbering) {
-        out.extend(link(slots, pair, links, vni_base)?);
+    let all = links(slots, numbering, plan, vni_base)?;
+    let mut out = Vec::with_capacity(link_count(slots) as usize);
+    for link in all {
+        out.push(link?);
     }
     Ok(out)
 }

@@ -12,8 +12,8 @@ pub const IFNAME_MAX: usize = 15;
 /// A VPC's name. It is also the bridge's interface name, a file name and an
 /// rc.conf variable suffix, so it must be `[A-Za-z][A-Za-z0-9_]*` and at
 /// most 15 bytes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct VpcName(String);
 
 impl VpcName {
@@ -194,8 +194,8 @@ pub const NODE_NAME_MAX: usize = ALIAS_MAX - TUNNEL_DESCRIPTION_PREFIX.len();
 /// [`NODE_NAME_MAX`] bytes, not starting with '.' or '-'. It names a file
 /// in the state directory and ends the tunnels' alias, so nothing else is
 /// allowed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct NodeName(String);
 
 impl NodeName {
@@ -239,6 +239,12 @@ macro_rules! string_newtype_impls {
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
+            }
+        }
+        // The text itself, borrowed: a peer map writes a name per end.
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
             }
         }
         impl std::str::FromStr for $ty {

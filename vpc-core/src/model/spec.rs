@@ -631,6 +631,29 @@ impl Spec {
         )
     }
 
+    /// The peer map one link at a time, for a writer that must not hold
+    /// all of them (a 1000-member map has half a million). Capacity is
+    /// checked first; see [`mesh::links`].
+    pub fn links(&self) -> Result<impl Iterator<Item = Result<Link<'_>>> + '_> {
+        mesh::links(
+            &self.members,
+            self.numbering,
+            &self.link_plan()?,
+            self.vni_base,
+        )
+    }
+
+    /// How many links the peer map has, in time linear in the members:
+    /// refused where [`Spec::peer_map`] is refused (the link plan, the
+    /// capacity, a pair with no common underlay family), and otherwise
+    /// its length, without making it.
+    pub fn link_count(&self) -> Result<usize> {
+        mesh::check_capacity(&self.members, &self.link_plan()?, self.vni_base)?;
+        mesh::worst_family(&self.members)?;
+        // Below MAX_SLOTS² / 2 for a checked spec; saturated for any other.
+        Ok(usize::try_from(mesh::link_count(&self.members)).unwrap_or(usize::MAX))
+    }
+
     /// The links of member `slot`: its part of the peer map.
     pub fn links_of(&self, slot: usize) -> Result<Vec<Link<'_>>> {
         mesh::links_of(
