@@ -34,6 +34,7 @@ pub mod error;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod render;
 pub mod report;
 pub mod request;
 pub mod store;

@@ -356,25 +356,45 @@ impl<'a> PeerMap<'a> {
             links: Links::of(spec)?,
         })
     }
+
+    /// The same map with no link: all of it but the part that grows with
+    /// the square of the members.
+    pub fn without_links(&self) -> PeerMap<'a> {
+        PeerMap {
+            links: Links(None),
+            ..self.clone()
+        }
+    }
+
+    /// Writes the document [`to_json`] makes of the map (the same bytes)
+    /// to `out`, link by link ([`crate::render::peer_map_json`]).
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        crate::render::peer_map_json(self, out)
+    }
 }
 
 /// A spec's links, made one at a time each time they are walked
 /// ([`Links::iter`]) or serialized (as the array of every [`Link`], the
 /// bytes a `Vec<Link>` gives).
 #[derive(Clone, Copy)]
-pub struct Links<'a>(&'a Spec);
+pub struct Links<'a>(Option<&'a Spec>);
 
 impl<'a> Links<'a> {
     /// The links of `spec`, refused as [`Spec::peer_map`] refuses them.
     pub fn of(spec: &'a Spec) -> Result<Links<'a>> {
         spec.link_count()?;
-        Ok(Links(spec))
+        Ok(Links(Some(spec)))
+    }
+
+    /// The spec they are made from; `None` for a map shown without them.
+    pub fn spec(&self) -> Option<&'a Spec> {
+        self.0
     }
 
     /// How many links there are, without making them.
     pub fn len(&self) -> usize {
         // Links::of checked the count.
-        self.0.link_count().unwrap_or_default()
+        self.0.map_or(0, |s| s.link_count().unwrap_or_default())
     }
 
     /// Whether there is no link (fewer than two members).
@@ -385,13 +405,16 @@ impl<'a> Links<'a> {
     /// The links in ascending pair index. [`Links::of`] made the checks
     /// that could refuse them or one of them: an error here is a bug.
     pub fn iter(&self) -> Result<impl Iterator<Item = Result<Link<'a>>> + 'a> {
-        self.0.links()
+        Ok(self.0.map(Spec::links).transpose()?.into_iter().flatten())
     }
 }
 
 impl std::fmt::Debug for Links<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Links({} of VPC {})", self.len(), self.0.name)
+        match self.0 {
+            Some(spec) => write!(f, "Links({} of VPC {})", self.len(), spec.name),
+            None => f.write_str("Links(none)"),
+        }
     }
 }
 

@@ -119,15 +119,18 @@ pub fn vni_range(vni_base: u32, slots: usize) -> RangeInclusive<u64> {
     u64::from(vni_base) + 1..=u64::from(vni_base) + index_capacity(slots)
 }
 
+/// What a tunnel's interface name starts with; its VNI follows.
+pub const VXLAN_PREFIX: &str = "vxlan";
+
 /// The interface name of the tunnel carrying `vni` (CBSD's name).
 pub fn vxlan_name(vni: u32) -> String {
-    format!("vxlan{vni}")
+    format!("{VXLAN_PREFIX}{vni}")
 }
 
 /// The VNI a name of [`vxlan_name`]'s form carries (`vxlan01` is none).
 pub fn vni_of_name(ifname: &str) -> Option<u64> {
     ifname
-        .strip_prefix("vxlan")
+        .strip_prefix(VXLAN_PREFIX)
         .filter(|d| !d.starts_with('0'))
         .and_then(|d| d.parse().ok())
 }
