@@ -216,3 +216,33 @@ pub fn progress(line: &str, json: bool) {
         let _ = out.flush();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufWriter, Write};
+
+    use serde::Serialize;
+
+    use super::{Out, Reply};
+
+    /// A report whose JSON must not be made.
+    struct TextOnly;
+
+    impl Serialize for TextOnly {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            panic!("the JSON was made for a text reply");
+        }
+    }
+
+    fn sink() -> Out<'static> {
+        BufWriter::new(Box::new(std::io::sink()))
+    }
+
+    #[test]
+    fn a_reply_makes_only_the_form_asked_for() {
+        let text = Reply::new(TextOnly, |_, out| out.write_all(b"text\n"));
+        text.write(&mut sink(), false).unwrap();
+        let json = Reply::new(1u32, |_, _| panic!("the text was made for a JSON reply"));
+        json.write(&mut sink(), true).unwrap();
+    }
+}

@@ -28,7 +28,8 @@ impl Drop for Dir {
 }
 
 fn vpc() -> PathBuf {
-    std::env::var_os("VPC_GOLDEN_BIN").map_or_else(|| env!("CARGO_BIN_EXE_vpc").into(), PathBuf::from)
+    std::env::var_os("VPC_GOLDEN_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_vpc").into(), PathBuf::from)
 }
 
 /// Runs `vpc` with `args` (split on spaces) in `dir`; its stdout.
@@ -98,14 +99,29 @@ fn check(tag: &str, setup: &[String]) {
         ("list.txt", "mode=list vpc_name=v"),
         ("list.json", "mode=list vpc_name=v --json"),
         ("list-all.txt", "mode=list"),
-        ("dryrun-linux.txt", "mode=apply vpc_name=v dryrun=1 os=linux"),
-        ("dryrun-linux.json", "mode=apply vpc_name=v dryrun=1 os=linux --json"),
-        ("dryrun-freebsd.txt", "mode=apply vpc_name=v dryrun=1 os=freebsd"),
-        ("teardown.json", "mode=teardown vpc_name=v dryrun=1 os=linux --json"),
+        (
+            "dryrun-linux.txt",
+            "mode=apply vpc_name=v dryrun=1 os=linux",
+        ),
+        (
+            "dryrun-linux.json",
+            "mode=apply vpc_name=v dryrun=1 os=linux --json",
+        ),
+        (
+            "dryrun-freebsd.txt",
+            "mode=apply vpc_name=v dryrun=1 os=freebsd",
+        ),
+        (
+            "teardown.json",
+            "mode=teardown vpc_name=v dryrun=1 os=linux --json",
+        ),
     ] {
         let mut got = run(&h.0, args);
         if let Some(key) = &key {
-            got = String::from_utf8(got).unwrap().replace(key, "KEY").into_bytes();
+            got = String::from_utf8(got)
+                .unwrap()
+                .replace(key, "KEY")
+                .into_bytes();
         }
         golden(&format!("{tag}-{what}"), &got);
     }

@@ -328,6 +328,22 @@ fn check_map(spec: &Spec) -> TestResult {
     let first = if block_size >= 4 { 1 } else { 0 };
 
     prop_assert_eq!(map.len() as u64, pairs_of(slots.len() as u64));
+    // Counted without the map, in either numbering, vacant slots or not:
+    // what every summary prints.
+    prop_assert_eq!(spec.link_count().unwrap(), map.len());
+    let summary = vpc_core::report::VpcSummary::of(spec).unwrap();
+    prop_assert_eq!(summary.links, map.len());
+    // Made one at a time, the same links in the same order.
+    let report = vpc_core::report::PeerMap::of(spec).unwrap();
+    prop_assert_eq!(report.links.len(), map.len());
+    let lazy: Vec<String> = report
+        .links
+        .iter()
+        .unwrap()
+        .map(|l| format!("{:?}", l.unwrap()))
+        .collect();
+    let eager: Vec<String> = map.iter().map(|l| format!("{l:?}")).collect();
+    prop_assert_eq!(lazy, eager);
 
     // Which pairs, in which order, with which index.
     let got: Vec<(usize, usize, u64)> = map

@@ -43,7 +43,11 @@ pub fn add(store: &Store, req: &request::NodeAddOnline) -> Outcome {
             added.record.name, added.outcome, added.record.port
         )?;
         if added.first_contact {
-            writeln!(out, "host key fingerprint: {} (recorded)", added.fingerprint)?;
+            writeln!(
+                out,
+                "host key fingerprint: {} (recorded)",
+                added.fingerprint
+            )?;
         }
         if let Some(old) = &added.replaced {
             writeln!(out, "replaced: {}", old.describe())?;

@@ -49,7 +49,9 @@ pub fn add(store: &Store, req: &request::NodeAddOffline) -> Outcome {
 
 pub fn remove(store: &Store, req: &request::NodeRemove) -> Outcome {
     let r = run::node_remove(store, req)?;
-    Ok(Reply::new(r, |r, out| writeln!(out, "node {}: removed", r.node)))
+    Ok(Reply::new(r, |r, out| {
+        writeln!(out, "node {}: removed", r.node)
+    }))
 }
 
 pub fn list(store: &Store, req: &request::NodeList) -> Outcome {

@@ -44,6 +44,10 @@ pub fn receive(store: &Store, req: &request::Receive) -> Outcome {
     }
     let r = run::receive(store, &text).map_err(Failure::Document)?;
     Ok(Reply::new(r, |r, out| {
-        writeln!(out, "VPC {} generation {}: {}", r.vpc, r.generation, r.outcome)
+        writeln!(
+            out,
+            "VPC {} generation {}: {}",
+            r.vpc, r.generation, r.outcome
+        )
     }))
 }

@@ -110,10 +110,7 @@ fn member_reply(mut r: report::Vpc, what: String) -> Outcome {
 
 pub fn add_member(store: &Store, req: &request::AddMember) -> Outcome {
     let r = run::add_member(store, req)?;
-    member_reply(
-        r,
-        format!("node {} added to VPC {}", req.0.node, req.0.vpc),
-    )
+    member_reply(r, format!("node {} added to VPC {}", req.0.node, req.0.vpc))
 }
 
 pub fn remove_member(store: &Store, req: &request::RemoveMember) -> Outcome {

@@ -383,7 +383,8 @@ pub fn links<'a>(
 ) -> Result<impl Iterator<Item = Result<Link<'a>>> + use<'a>> {
     check_capacity(slots, links, vni_base)?;
     let plan = *links;
-    Ok(pairs(slots, numbering).filter_map(move |pair| link(slots, pair, &plan, vni_base).transpose()))
+    Ok(pairs(slots, numbering)
+        .filter_map(move |pair| link(slots, pair, &plan, vni_base).transpose()))
 }
 
 /// Computes the peer map of `slots`: one link per pair, checked against

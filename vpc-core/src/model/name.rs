@@ -243,7 +243,10 @@ macro_rules! string_newtype_impls {
         }
         // The text itself, borrowed: a peer map writes a name per end.
         impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)
             }
         }
