@@ -3,12 +3,12 @@
 use std::io::Read;
 
 use vpc_core::ops::run;
-use vpc_core::request;
 use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind};
+use vpc_core::{report, request};
 
 use super::{Failure, Outcome};
-use crate::output::Reply;
+use crate::output::{self, Reply};
 
 /// The most a spec may weigh on stdin; a larger input is refused unread.
 const MAX_SPEC_BYTES: u64 = 16 << 20;
@@ -26,8 +26,12 @@ pub fn export(store: &Store, req: &request::Export) -> Outcome {
 }
 
 /// With `dryrun=1`: the plan of applying the spec here, as `apply
-/// dryrun=1` prints it; nothing is stored.
-pub fn receive(store: &Store, req: &request::Receive) -> Outcome {
+/// dryrun=1` prints it; nothing is stored. With `apply=1`: what receiving
+/// did, printed before the apply starts (`deploy` reads that line as the
+/// member having taken the spec), then what applying did; an apply that
+/// fails is told on stderr and exits 1, the report (with `--json`)
+/// saying both.
+pub fn receive(store: &Store, req: &request::Receive, json: bool) -> Outcome {
     let mut text = String::new();
     std::io::stdin()
         .take(MAX_SPEC_BYTES + 1)
@@ -47,9 +51,34 @@ pub fn receive(store: &Store, req: &request::Receive) -> Outcome {
         let r = run::receive_dry_run(store, &text).map_err(Failure::Document)?;
         return super::converge::reply(super::converge::text(&r), &r);
     }
+    if req.apply {
+        let r = run::receive_apply(store, &text, &mut |received| {
+            output::progress(&received_line(received), json);
+        })
+        .map_err(Failure::Document)?;
+        let mut reply = Reply::new(String::new(), &r)?;
+        match (&r.applied, &r.apply_error) {
+            (Some(changes), _) => {
+                reply.text = super::converge::text(changes);
+                reply.warnings.clone_from(&changes.warnings);
+            }
+            (None, failed) => {
+                let message = failed
+                    .as_ref()
+                    .map_or("apply failed", |f| f.message.as_str());
+                let kind = failed.as_ref().map_or("backend", |f| f.kind.name());
+                // Only the message, on stderr: stdout carries the report.
+                output::error(kind, message, None, false);
+                reply.exit = 1;
+            }
+        }
+        return Ok(reply);
+    }
     let r = run::receive(store, &text).map_err(Failure::Document)?;
-    Ok(Reply::new(
-        format!("VPC {} generation {}: {}\n", r.vpc, r.generation, r.outcome),
-        &r,
-    )?)
+    Ok(Reply::new(format!("{}\n", received_line(&r)), &r)?)
+}
+
+/// What receiving did, on one line.
+fn received_line(r: &report::Received) -> String {
+    format!("VPC {} generation {}: {}", r.vpc, r.generation, r.outcome)
 }
