@@ -13,7 +13,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    reason = "a test fails by panicking"
+    clippy::disallowed_macros,
+    reason = "a test fails by panicking, and says why it skips"
 )]
 
 use std::process::Command;

@@ -334,7 +334,13 @@ impl Connection {
                     continue;
                 }
                 match ch.stream(id).read(&mut buf) {
-                    Ok(0) => *done = true,
+                    // An end is progress too: waiting for the socket now
+                    // could wait for nothing (the channel's close may
+                    // have come with it) until the wait's slice is over.
+                    Ok(0) => {
+                        *done = true;
+                        moved = true;
+                    }
                     Ok(n) => {
                         moved = true;
                         if id == 0 {
