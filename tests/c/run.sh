@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 cargo build --quiet --locked -p vpc-ffi -p vpc-cli
-lib="$PWD/target/debug"
+mkdir -p "${CARGO_TARGET_DIR:-target}"
+lib="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug"
 vpc="$lib/vpc"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

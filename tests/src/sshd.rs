@@ -100,13 +100,28 @@ impl Sshd {
         self.dir.join("home")
     }
 
-    /// How many logins the server accepted so far (its log's "Accepted"
-    /// lines: one per SSH connection).
+    /// How many logins the server accepted so far (its log's "Accepted
+    /// METHOD for USER" lines: one per SSH connection; not the "Accepted
+    /// key …" lines that `LogLevel VERBOSE` adds).
     pub fn accepted(&self) -> usize {
         std::fs::read_to_string(self.dir.join("sshd.log"))
             .unwrap_or_default()
             .lines()
-            .filter(|l| l.contains("Accepted "))
+            .filter(|l| {
+                l.split_once("Accepted ")
+                    .is_some_and(|(_, rest)| rest.split_whitespace().nth(1) == Some("for"))
+            })
+            .count()
+    }
+
+    /// How many commands the server ran so far (its log's "Starting
+    /// session: command" lines, logged at `LogLevel VERBOSE`: one per
+    /// command a client had it run, whatever the connection).
+    pub fn commands(&self) -> usize {
+        std::fs::read_to_string(self.dir.join("sshd.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("Starting session: command "))
             .count()
     }
 
@@ -172,7 +187,7 @@ impl Sshd {
             "HostKey {key}\nPidFile {pid}\nPermitRootLogin yes\nPasswordAuthentication yes\n\
              KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\n\
              AuthorizedKeysFile .ssh/authorized_keys\nSubsystem sftp internal-sftp\n\
-             PrintMotd no\nLogLevel INFO\n",
+             PrintMotd no\nLogLevel VERBOSE\n",
             key = self.dir.join("host_key").display(),
             pid = self.dir.join("sshd.pid").display(),
         ));

@@ -524,10 +524,15 @@ fn netns_deploy_uses_one_connection_per_node_and_dry_runs_change_nothing() {
 
     h0.ok("mode=init vpc_name=vpc1 node_member=all peer_network=10.100.0.0/24");
     let logins = |servers: &[Sshd]| servers.iter().map(Sshd::accepted).collect::<Vec<_>>();
+    let commands = |servers: &[Sshd]| servers.iter().map(Sshd::commands).collect::<Vec<_>>();
+    let since = |now: Vec<usize>, then: &[usize]| {
+        now.iter().zip(then).map(|(a, b)| a - b).collect::<Vec<_>>()
+    };
 
     // A dry run: every member's plan, one connection each, nothing changed.
     let before: Vec<_> = lab.hosts().iter().map(indexes).collect();
     let seen = logins(&servers);
+    let ran = commands(&servers);
     let r = h0.run("mode=deploy vpc_name=vpc1 dryrun=1");
     assert_eq!(r.code, 0, "{r:?}");
     for node in ["h0", "h1", "h2"] {
@@ -564,15 +569,68 @@ fn netns_deploy_uses_one_connection_per_node_and_dry_runs_change_nothing() {
             .as_array()
             .is_some_and(|c| !c.is_empty())
     );
-    let dry: Vec<_> = logins(&servers)
-        .iter()
-        .zip(&seen)
-        .map(|(a, b)| a - b)
-        .collect();
-    assert_eq!(dry, vec![2, 2], "one connection per node per dry run");
+    assert_eq!(
+        since(logins(&servers), &seen),
+        vec![2, 2],
+        "one connection per node per dry run"
+    );
+    assert_eq!(
+        since(commands(&servers), &ran),
+        vec![2, 2],
+        "one command per node per dry run"
+    );
 
-    // The deploy itself: receive and apply over one connection per node.
-    let seen = logins(&servers);
+    // A member that refuses the spec is not applied: h1 holds a newer
+    // generation (as if from another initiator), so it refuses h0's; h2
+    // takes it, and so h2 and h0 apply.
+    let spec = h0.ok("mode=export vpc_name=vpc1").stdout;
+    let newer = spec.replace("\"generation\": 1", "\"generation\": 9");
+    assert!(
+        lab.host(1)
+            .vpc_stdin("mode=receive", &newer)
+            .status
+            .success()
+    );
+    let (seen, ran) = (logins(&servers), commands(&servers));
+    let r = h0.run("mode=deploy vpc_name=vpc1");
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = |step: &str, node: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with(step) && l.contains(&format!(" {node} ")))
+            .map(str::to_owned)
+    };
+    let refused = line("sync", "h1").unwrap_or_else(|| panic!("no sync of h1: {}", r.stdout));
+    assert!(
+        refused.contains("FAILED") && refused.contains("not newer than the held generation 9"),
+        "{refused}"
+    );
+    assert_eq!(line("apply", "h1"), None, "h1 refused: {}", r.stdout);
+    for node in ["h0", "h2"] {
+        let applied = line("apply", node).unwrap_or_else(|| panic!("{node}: {}", r.stdout));
+        assert!(
+            applied.contains(" ok ") && applied.contains("changes made"),
+            "{applied}"
+        );
+    }
+    assert!(
+        r.stdout.ends_with("deploy vpc1: 3 ok, 1 failed\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(vxlans(lab.host(1)).is_empty(), "h1 applied a refused spec");
+    assert!(lab.host(1).link("vpc1").is_none());
+    assert_eq!(
+        lab.host(1).ok("mode=export vpc_name=vpc1").json()["generation"],
+        9
+    );
+    assert_eq!(since(logins(&servers), &seen), vec![1, 1]);
+    assert_eq!(since(commands(&servers), &ran), vec![1, 1]);
+    lab.host(1).ok("mode=leave vpc_name=vpc1");
+
+    // The deploy itself: receive and apply in one command over one
+    // connection per node.
+    let (seen, ran) = (logins(&servers), commands(&servers));
     let r = h0.run("mode=deploy vpc_name=vpc1");
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
@@ -580,12 +638,16 @@ fn netns_deploy_uses_one_connection_per_node_and_dry_runs_change_nothing() {
         "{}",
         r.stdout
     );
-    let per_node: Vec<_> = logins(&servers)
-        .iter()
-        .zip(&seen)
-        .map(|(a, b)| a - b)
-        .collect();
-    assert_eq!(per_node, vec![1, 1], "connections per node in one deploy");
+    assert_eq!(
+        since(logins(&servers), &seen),
+        vec![1, 1],
+        "connections per node in one deploy"
+    );
+    assert_eq!(
+        since(commands(&servers), &ran),
+        vec![1, 1],
+        "remote commands per node in one deploy"
+    );
     for h in lab.hosts() {
         assert_eq!(vxlans(h).len(), 2, "{}", h.name());
     }
@@ -597,6 +659,44 @@ fn netns_deploy_uses_one_connection_per_node_and_dry_runs_change_nothing() {
         "{}",
         r.stdout
     );
+
+    // A member whose vpc is older than `apply=` gets receive, then apply,
+    // over its one connection.
+    let old = servers[1].script(
+        "old-vpc",
+        &format!(
+            "for a in \"$@\"; do if [ \"$a\" = apply=1 ]; then \
+             echo 'vpc: unknown key apply= for mode=receive: expected one of dryrun' >&2; \
+             exit 2; fi; done\nexec {} \"$@\"",
+            servers[1].command().display()
+        ),
+    );
+    assert_eq!(readd(&lab, &servers[1], 2, &old).code, 0);
+    let (seen, ran) = (logins(&servers), commands(&servers));
+    let r = h0.run("mode=deploy vpc_name=vpc1");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("apply")
+            && l.contains(" h2 ")
+            && l.contains("nothing to change")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(since(logins(&servers), &seen), vec![1, 1]);
+    assert_eq!(
+        since(commands(&servers), &ran),
+        vec![1, 3],
+        "h2: receive apply=1 refused, then receive and apply"
+    );
+
+    // Destroy: one command per node too.
+    let (seen, ran) = (logins(&servers), commands(&servers));
+    h0.ok("mode=destroy vpc_name=vpc1");
+    assert_eq!(since(logins(&servers), &seen), vec![1, 1]);
+    assert_eq!(since(commands(&servers), &ran), vec![1, 1]);
+    for h in lab.hosts() {
+        assert!(vxlans(h).is_empty(), "{}", h.name());
+    }
 }
 
 /// An encrypted VPC deployed over SSH: `deploy` asks each member for its

@@ -206,9 +206,9 @@ pub fn help(text: &str, json: bool) {
     };
 }
 
-#[cfg(feature = "ssh")]
 /// Prints one line as soon as it is known (a node's result in a multi-node
-/// command); nothing in JSON mode, where the final document has it all.
+/// command; the spec `receive apply=1` stored, before it applies);
+/// nothing in JSON mode, where the final document has it all.
 pub fn progress(line: &str, json: bool) {
     if !json {
         let mut out = io::stdout().lock();

@@ -443,6 +443,25 @@ fn bad_input_is_refused_and_changes_nothing() {
             &["spec JSON is not valid", "EOF"],
         ),
         ("mode=receive", "not json", 1, &["spec JSON is not valid"]),
+        // A spec refused is not applied: the kernel is not reached.
+        (
+            "mode=receive apply=1",
+            &older,
+            1,
+            &["generation 0 is not newer than the held generation 1"],
+        ),
+        (
+            "mode=receive apply=1",
+            "not json",
+            1,
+            &["spec JSON is not valid"],
+        ),
+        (
+            "mode=receive apply=1 dryrun=1",
+            &spec,
+            2,
+            &["apply=1 goes without dryrun=1"],
+        ),
         (
             "mode=receive",
             &older,

@@ -443,6 +443,42 @@ pub struct Received {
     pub generation: u64,
 }
 
+/// `vpc mode=receive apply=1`: the spec stored, then this host converged
+/// on it, in one process (what `deploy` runs on each member). A spec
+/// refused is an error, not this report: nothing was applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReceivedApplied {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// What `receive` answers.
+    pub received: Received,
+    /// What `apply` answers, when it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<Changes>,
+    /// Why applying failed, when it did; the spec stays stored, as after
+    /// `receive` and a failed `apply`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply_error: Option<Failed>,
+}
+
+/// An error inside a report: what an error document says of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failed {
+    /// Its kind, as `{"error": {"kind"}}` names it.
+    pub kind: ErrorKind,
+    /// Its message.
+    pub message: String,
+}
+
+impl From<&Error> for Failed {
+    fn from(e: &Error) -> Failed {
+        Failed {
+            kind: e.kind(),
+            message: e.message().to_owned(),
+        }
+    }
+}
+
 /// The changes a kernel operation made or would make: `apply`,
 /// `init_vxlan`, `init_bridge`, `teardown`, `destroy_*`, `attach`,
 /// `detach`.

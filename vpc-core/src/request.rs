@@ -855,18 +855,35 @@ pub struct Receive {
     /// the plan of applying it here; store and change nothing (what
     /// `deploy dryrun=1` asks of each member).
     pub dry_run: bool,
+    /// `apply=1`: once the spec is stored, apply it here (the whole VPC,
+    /// as `apply` does), in the same process: what `deploy` asks of each
+    /// member, in one remote command.
+    pub apply: bool,
 }
 
 impl FromPairs for Receive {
     const OP: &'static str = "receive";
-    const KEYS: &'static [Key] = &[opt(
-        "dryrun",
-        "1 = check the spec and print the plan of applying it here; nothing is stored or changed",
-    )];
+    const KEYS: &'static [Key] = &[
+        opt(
+            "dryrun",
+            "1 = check the spec and print the plan of applying it here; nothing is stored or changed",
+        ),
+        opt(
+            "apply",
+            "1 = then apply it here (needs root), as mode=apply would; a spec refused is not applied",
+        ),
+    ];
     fn read(p: &Pairs<'_>) -> Result<Self> {
-        Ok(Receive {
+        let r = Receive {
             dry_run: p.flag("dryrun")?,
-        })
+            apply: p.flag("apply")?,
+        };
+        if r.dry_run && r.apply {
+            return Err(Error::invalid(
+                "apply=1 goes without dryrun=1: a dry run already prints the plan of applying it",
+            ));
+        }
+        Ok(r)
     }
 }
 
@@ -1349,6 +1366,23 @@ mod tests {
         assert!(!Deploy::from_pairs([("vpc_name", "a")]).unwrap().dry_run);
         assert!(Receive::from_pairs([("dryrun", "1")]).unwrap().dry_run);
         assert!(!Receive::from_pairs([]).unwrap().dry_run);
+    }
+
+    #[test]
+    fn receive_takes_apply_but_not_with_dryrun() {
+        assert_eq!(
+            Receive::from_pairs([("apply", "1")]).unwrap(),
+            Receive {
+                dry_run: false,
+                apply: true
+            }
+        );
+        assert!(!Receive::from_pairs([]).unwrap().apply);
+        assert!(
+            err::<Receive>(&[("apply", "1"), ("dryrun", "1")])
+                .contains("apply=1 goes without dryrun=1")
+        );
+        assert!(err::<Receive>(&[("apply", "yes")]).contains("apply"));
     }
 
     #[test]

@@ -72,10 +72,6 @@ fn no_ssh() -> Outcome {
 
 /// Runs the mode `args` names against the state directory; `json` says
 /// whether progress lines are wanted.
-#[cfg_attr(
-    not(feature = "ssh"),
-    allow(unused_variables, reason = "only the SSH commands print progress")
-)]
 pub fn run(args: &Args, json: bool) -> Outcome {
     let mut store = Store::from_env().on_lock_wait(crate::output::notice);
     if let Some(timeout) = args.lock_timeout {
@@ -106,7 +102,7 @@ pub fn run(args: &Args, json: bool) -> Outcome {
         }
         ModeId::SetMember => vpcs::set_member(&store, &args.request()?),
         ModeId::Export => transfer::export(&store, &args.request()?),
-        ModeId::Receive => transfer::receive(&store, &args.request()?),
+        ModeId::Receive => transfer::receive(&store, &args.request()?, json),
         ModeId::Apply => {
             let req: vpc_core::request::Apply = args.request()?;
             converge::converge(&store, &req.0)

@@ -3,9 +3,9 @@
 use std::io::{Read, Write};
 
 use vpc_core::ops::run;
-use vpc_core::request;
 use vpc_core::store::Store;
 use vpc_core::{Error, ErrorKind};
+use vpc_core::{report, request};
 
 use super::{Failure, Outcome};
 use crate::output::{self, Reply};
@@ -21,8 +21,12 @@ pub fn export(store: &Store, req: &request::Export) -> Outcome {
 }
 
 /// With `dryrun=1`: the plan of applying the spec here, as `apply
-/// dryrun=1` prints it; nothing is stored.
-pub fn receive(store: &Store, req: &request::Receive) -> Outcome {
+/// dryrun=1` prints it; nothing is stored. With `apply=1`: what receiving
+/// did, printed before the apply starts (`deploy` reads that line as the
+/// member having taken the spec), then what applying did; an apply that
+/// fails is told on stderr and exits 1, the report (with `--json`)
+/// saying both.
+pub fn receive(store: &Store, req: &request::Receive, json: bool) -> Outcome {
     let mut text = String::new();
     std::io::stdin()
         .take(MAX_SPEC_BYTES + 1)
@@ -42,12 +46,41 @@ pub fn receive(store: &Store, req: &request::Receive) -> Outcome {
         let r = run::receive_dry_run(store, &text).map_err(Failure::Document)?;
         return Ok(super::converge::reply(r));
     }
+    if req.apply {
+        let r = run::receive_apply(store, &text, &mut |received| {
+            output::progress(&received_line(received), json);
+        })
+        .map_err(Failure::Document)?;
+        let warnings = r
+            .applied
+            .as_ref()
+            .map(|c| c.warnings.clone())
+            .unwrap_or_default();
+        let failed = r.apply_error.clone();
+        let applied = r.applied.is_some();
+        let mut reply = Reply::new(r, |r, out| match &r.applied {
+            Some(changes) => super::converge::text(changes, out),
+            None => Ok(()),
+        })
+        .warn(warnings);
+        if !applied {
+            let message = failed
+                .as_ref()
+                .map_or("apply failed", |f| f.message.as_str());
+            let kind = failed.as_ref().map_or("backend", |f| f.kind.name());
+            // Only the message, on stderr: stdout carries the report.
+            output::error(kind, message, None, false);
+            reply.exit = 1;
+        }
+        return Ok(reply);
+    }
     let r = run::receive(store, &text).map_err(Failure::Document)?;
     Ok(Reply::new(r, |r, out| {
-        writeln!(
-            out,
-            "VPC {} generation {}: {}",
-            r.vpc, r.generation, r.outcome
-        )
+        writeln!(out, "{}", received_line(r))
     }))
+}
+
+/// What receiving did, on one line.
+fn received_line(r: &report::Received) -> String {
+    format!("VPC {} generation {}: {}", r.vpc, r.generation, r.outcome)
 }

@@ -91,15 +91,26 @@ struct RemoteIdentity {
     inbound: bool,
 }
 
+/// `command` and then `args` (fixed words), as the remote runs them.
+fn command_line(command: &str, args: &[&str]) -> String {
+    std::iter::once(command)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Runs `args` (fixed words) with `command` over `conn`; stdout on success,
 /// else an error naming the exit status (or signal) and the end of what
 /// the remote wrote on stderr.
 fn remote(conn: &Connection, command: &str, args: &[&str], stdin: &str) -> Result<String> {
-    let line = std::iter::once(command)
-        .chain(args.iter().copied())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let answer = conn.exec(&line, stdin.as_bytes())?;
+    let answer = conn.exec(&command_line(command, args), stdin.as_bytes())?;
+    answered(args, answer)
+}
+
+/// What the remote command `args` answered: its stdout on success, else
+/// an error naming the exit status (or signal) and the end of what it
+/// wrote on stderr.
+fn answered(args: &[&str], answer: ssh::Answer) -> Result<String> {
     if answer.status == 0 && answer.signal.is_none() {
         return Ok(answer.stdout);
     }
@@ -491,6 +502,98 @@ fn planned(out: &str) -> Result<Said> {
     })
 }
 
+/// The most of a member's first line of output looked at for its
+/// receive's result: vpc's is one short line.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// A member's part in `deploy`: one SSH connection, one remote command,
+/// `receive apply=1` with the spec on stdin. The member prints what
+/// receiving did on a line of its own before it applies: that line is its
+/// `sync` result, reported (and counted as the member having taken the
+/// spec) as soon as it arrives, and the rest of the answer is its `apply`
+/// result. A member that refuses the spec prints no such line and
+/// applies nothing, as when `receive` failed and `apply` was not run. A
+/// member whose vpc does not know `apply=` (older than this one) gets
+/// the two commands of before, `receive` then `apply`, over the same
+/// connection.
+fn receive_and_apply(
+    cluster: &Cluster,
+    r: &NodeRecord,
+    json: &str,
+    vpc_arg: &str,
+    taken: &Taken,
+    steps: &mut Steps<'_>,
+) {
+    const ARGS: [&str; 2] = ["mode=receive", "apply=1"];
+    let conn = match cluster.connect(r) {
+        Ok(c) => c,
+        Err(e) => {
+            taken.record(false);
+            steps.done::<String>("sync", Err(e));
+            return;
+        }
+    };
+    let mut head = Vec::new();
+    let mut synced = false;
+    let answer = conn.exec_streaming(
+        &command_line(&r.command, &ARGS),
+        json.as_bytes(),
+        &mut |bytes| {
+            if synced || head.len() > MAX_HEAD {
+                return;
+            }
+            head.extend_from_slice(bytes);
+            if let Some(end) = head.iter().position(|&b| b == b'\n') {
+                synced = true;
+                taken.record(true);
+                let line = String::from_utf8_lossy(&head[..end]).trim().to_owned();
+                steps.done("sync", Ok(line));
+            }
+        },
+    );
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) if synced => {
+            steps.done::<String>("apply", Err(e));
+            return;
+        }
+        Err(e) => {
+            taken.record(false);
+            steps.done::<String>("sync", Err(e));
+            return;
+        }
+    };
+    if !synced && answer.status == 2 && answer.stderr.contains("unknown key apply=") {
+        let received = remote(&conn, &r.command, &["mode=receive"], json);
+        taken.record(received.is_ok());
+        if steps.done("sync", received.map(|o| first_line(&o))) {
+            let applied = remote(&conn, &r.command, &["mode=apply", vpc_arg], "");
+            steps.done("apply", applied.map(|o| first_line(&o)));
+        }
+        return;
+    }
+    match answered(&ARGS, answer) {
+        Ok(out) if synced => {
+            let rest = out.split_once('\n').map_or("", |(_, rest)| rest);
+            steps.done("apply", Ok(first_line(rest)));
+        }
+        // Done without a line of its own (a command= that is not vpc's
+        // own): both steps are taken as done.
+        Ok(out) => {
+            taken.record(true);
+            steps.done("sync", Ok(first_line(&out)));
+            steps.done("apply", Ok("done".to_owned()));
+        }
+        Err(e) if synced => {
+            steps.done::<String>("apply", Err(e));
+        }
+        Err(e) => {
+            taken.record(false);
+            steps.done::<String>("sync", Err(e));
+        }
+    }
+}
+
 /// On an encrypted VPC, asks every member that the spec gives no WireGuard
 /// key yet (at the first deploy, and after `rotate_keys`) for its public
 /// key, in parallel over SSH (`mode=wg_key`: the member makes its key pair
@@ -564,7 +667,7 @@ fn collect_wg_keys(
 
 /// Every member takes the spec of `vpc` and applies it, departed members
 /// leave, all in parallel. Each other node is reached over one SSH
-/// connection, which runs `receive` and then `apply` (or `leave`). This
+/// connection, which runs one command: `receive apply=1` (or `leave`). This
 /// host applies once another member took the spec (or when it is the
 /// only member), and not when every other member failed to. With
 /// `dry_run`, each member instead checks the spec as `receive` would and
@@ -614,20 +717,7 @@ pub fn deploy(
         parts,
         |part, steps| match (part, dry_run) {
             (Part::Member(Target::Remote(r)), false) => {
-                let (conn, synced) = match cluster.connect(r) {
-                    Ok(c) => {
-                        let synced = remote(&c, &r.command, &["mode=receive"], &json);
-                        (Some(c), synced.map(|o| first_line(&o)))
-                    }
-                    Err(e) => (None, Err(e)),
-                };
-                taken.record(synced.is_ok());
-                if steps.done("sync", synced)
-                    && let Some(conn) = conn
-                {
-                    let applied = remote(&conn, &r.command, &["mode=apply", &arg], "");
-                    steps.done("apply", applied.map(|o| first_line(&o)));
-                }
+                receive_and_apply(&cluster, r, &json, &arg, &taken, steps);
             }
             (Part::Member(Target::Local), false) => {
                 let applied = if taken.by_any() {

@@ -161,6 +161,12 @@ impl Connection {
         let at = SocketAddr::new(addr, port).to_string();
         let tcp = TcpStream::connect_timeout(&SocketAddr::new(addr, port), timeouts.connect)
             .map_err(|e| ssh_error(&at, "cannot connect", e))?;
+        // libssh2 writes a message in several small writes (a channel's
+        // data, then its end): with Nagle's algorithm each would wait for
+        // the acknowledgement of the one before, which the far end may
+        // delay by tens of milliseconds. OpenSSH's client sets it too.
+        tcp.set_nodelay(true)
+            .map_err(|e| ssh_error(&at, "cannot connect", e))?;
         let mut session = Session::new().map_err(|e| ssh_error(&at, "cannot start SSH", e))?;
         let kept = tcp
             .try_clone()
@@ -236,10 +242,22 @@ impl Connection {
     /// as its state is unknown. stdout and stderr are read together, so a
     /// remote filling the channel's window on one of them cannot stall.
     pub fn exec(&self, command: &str, stdin: &[u8]) -> Result<Answer> {
+        self.exec_streaming(command, stdin, &mut |_| {})
+    }
+
+    /// [`exec`](Self::exec), handing `on_stdout` each piece of stdout as it
+    /// arrives (the answer still holds all of it): a remote that reports
+    /// one step before it starts the next is heard at once.
+    pub fn exec_streaming(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        on_stdout: &mut dyn FnMut(&[u8]),
+    ) -> Result<Answer> {
         let deadline = Instant::now() + self.command_timeout;
         self.session.set_blocking(false);
         let mut channel = None;
-        let answer = self.exec_until(command, stdin, deadline, &mut channel);
+        let answer = self.exec_until(command, stdin, deadline, &mut channel, on_stdout);
         if answer.is_err() {
             // Cut: the channel's and the session's teardown then fail at
             // once instead of waiting on a remote that does not answer.
@@ -271,6 +289,7 @@ impl Connection {
         stdin: &[u8],
         deadline: Instant,
         channel: &mut Option<Channel>,
+        on_stdout: &mut dyn FnMut(&[u8]),
     ) -> std::result::Result<Answer, Halt> {
         let mut stdout = Vec::new();
         let mut stderr = Tail::default();
@@ -315,10 +334,17 @@ impl Connection {
                     continue;
                 }
                 match ch.stream(id).read(&mut buf) {
-                    Ok(0) => *done = true,
+                    // An end is progress too: waiting for the socket now
+                    // could wait for nothing (the channel's close may
+                    // have come with it) until the wait's slice is over.
+                    Ok(0) => {
+                        *done = true;
+                        moved = true;
+                    }
                     Ok(n) => {
                         moved = true;
                         if id == 0 {
+                            on_stdout(&buf[..n]);
                             keep_head(&mut stdout, &buf[..n]);
                         } else {
                             stderr.push(&buf[..n]);

@@ -239,6 +239,65 @@ pub fn receive_dry_run(store: &Store, json: &str) -> Result<report::Changes> {
     Ok(r)
 }
 
+/// `vpc mode=receive apply=1`: [`receive`], then this host converged on
+/// the VPC it now holds, as `apply` converges it, in one process: what
+/// `deploy` runs on each member, so that a member costs one remote
+/// command. `on` hears the receive's report before the apply starts (the
+/// CLI prints it at once: `deploy` reads it as the member having taken
+/// the spec, and applies on its own host from then on). A spec refused
+/// is an error and nothing is applied; an apply that fails is in the
+/// report, the spec staying stored.
+pub fn receive_apply(
+    store: &Store,
+    json: &str,
+    on: &mut dyn FnMut(&report::Received),
+) -> Result<report::ReceivedApplied> {
+    let received = receive(store, json)?;
+    on(&received);
+    let applied = backend::host()
+        .and_then(|mut kernel| converge_on(store, &apply_request(&received.vpc), kernel.as_mut()));
+    Ok(received_applied(received, applied))
+}
+
+/// [`receive_apply`] on `kernel`.
+pub fn receive_apply_on(
+    store: &Store,
+    json: &str,
+    kernel: &mut dyn Backend,
+    on: &mut dyn FnMut(&report::Received),
+) -> Result<report::ReceivedApplied> {
+    let received = receive(store, json)?;
+    on(&received);
+    let applied = converge_on(store, &apply_request(&received.vpc), kernel);
+    Ok(received_applied(received, applied))
+}
+
+/// `vpc mode=apply vpc_name=VPC`.
+fn apply_request(vpc: &VpcName) -> request::Converge {
+    request::Converge {
+        vpc: vpc.clone(),
+        scope: crate::plan::Scope::All,
+        dry_run: None,
+        bridge_ips: None,
+    }
+}
+
+fn received_applied(
+    received: report::Received,
+    applied: Result<report::Changes>,
+) -> report::ReceivedApplied {
+    let (applied, apply_error) = match applied {
+        Ok(changes) => (Some(changes), None),
+        Err(e) => (None, Some(report::Failed::from(&e))),
+    };
+    report::ReceivedApplied {
+        version: REPORT_VERSION,
+        received,
+        applied,
+        apply_error,
+    }
+}
+
 /// `vpc mode=init_rc`; the program defaults to this one.
 pub fn init_rc(store: &Store, req: &request::InitRc) -> Result<report::Boot> {
     let dir = crate::boot::dir(req.rc_dir.as_deref(), req.os);
@@ -625,6 +684,8 @@ fn run_by_name(
             })?;
             if req.dry_run {
                 json(&receive_dry_run(store, text)?)
+            } else if req.apply {
+                json(&receive_apply(store, text, &mut |_| {})?)
             } else {
                 json(&receive(store, text)?)
             }
