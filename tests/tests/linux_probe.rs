@@ -211,3 +211,51 @@ fn netns_status_over_dead_peers_costs_one_timeout() {
         "the timeout is waited out: {took:?}"
     );
 }
+
+/// Status returns as soon as every far end has answered, not when its
+/// deadline passes: with a 5 s timeout, a healthy VPC's status comes back
+/// well before half of it. A far end that does not answer is waited for
+/// until the deadline, and the others' answers are kept.
+#[test]
+fn netns_status_returns_once_every_probe_answered() {
+    const LONG_MS: u32 = 5000;
+    const SHORT_MS: u32 = 1000;
+    let Some(lab) = Lab::new("early", 3) else {
+        return;
+    };
+    identify(&lab, &[0, 1, 2], Underlay::V4);
+    introduce(&lab, 0, &[1, 2], Underlay::V4);
+    let (h0, h1) = (lab.host(0), lab.host(1));
+    h0.ok("mode=init vpc_name=vpc1 node_member=all peer_network=10.100.0.0/24");
+    sync(&lab, 0, &[1, 2], "vpc1");
+    for i in 0..3 {
+        lab.host(i).ok("mode=apply vpc_name=vpc1");
+    }
+    let (r, doc) = wait_healthy(h0, "vpc1", Duration::from_secs(8));
+    assert_eq!(r.code, 0, "{}\n{doc}", r.stderr);
+
+    let started = Instant::now();
+    let (r, doc) = status(h0, "vpc1", LONG_MS);
+    let took = started.elapsed();
+    eprintln!("status of a healthy VPC, timeout {LONG_MS} ms: {took:?}");
+    assert_eq!(r.code, 0, "{}\n{doc}", r.stderr);
+    assert!(
+        took < Duration::from_millis(u64::from(LONG_MS) / 2),
+        "every far end answered, yet status took {took:?} of its {LONG_MS} ms"
+    );
+
+    // h1's end of the tunnel to h0 down: that probe has no answer, and
+    // status waits the whole timeout for it (h2 still answers).
+    let to_h1 = tunnel(&doc, "h1")["interface"].as_str().unwrap().to_owned();
+    h1.sh_ok(&["ip", "link", "set", &to_h1, "down"]);
+    let started = Instant::now();
+    let (r, doc) = status(h0, "vpc1", SHORT_MS);
+    let took = started.elapsed();
+    assert_eq!(r.code, 1, "{doc}");
+    assert_eq!(tunnel(&doc, "h1")["rtt_ms"], Value::Null, "{doc}");
+    assert!(tunnel(&doc, "h2")["rtt_ms"].as_f64().is_some(), "{doc}");
+    assert!(
+        took >= Duration::from_millis(u64::from(SHORT_MS)),
+        "a silent far end is waited for until the deadline: {took:?}"
+    );
+}

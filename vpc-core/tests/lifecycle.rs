@@ -457,10 +457,28 @@ impl Backend for Dumps {
 fn verifying_costs_no_dump_beyond_the_one_after_the_changes() {
     let f = fixture("dumps");
     let mut k = Dumps {
+        inner: bare_node(),
+        observed: 0,
+    };
+    assert!(!apply(&f, &mut k).unwrap().changes.is_empty());
+    // Before the plan, and after the changes (the record and the verify).
+    assert_eq!(k.observed, 2);
+}
+
+#[test]
+fn a_converged_apply_observes_once() {
+    let f = fixture("converged-dumps");
+    let mut k = Dumps {
         inner: live(&f),
         observed: 0,
     };
     assert!(apply(&f, &mut k).unwrap().changes.is_empty());
-    // Before the plan, and after the changes (the record and the verify).
-    assert_eq!(k.observed, 2);
+    // Nothing was changed, so nothing is read again: the record and the
+    // verify stand on the observation the plan was made from.
+    assert_eq!(k.observed, 1);
+    // A teardown of nothing (twice) reads the kernel once each time too.
+    assert!(!teardown(&f, &mut k).unwrap().changes.is_empty());
+    k.observed = 0;
+    assert!(teardown(&f, &mut k).unwrap().changes.is_empty());
+    assert_eq!(k.observed, 1);
 }

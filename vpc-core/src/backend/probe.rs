@@ -1,15 +1,18 @@
 //! Reachability probes through the kernel's stack, for FreeBSD's
 //! [`Backend::probe`] (Linux probes over each tunnel instead:
 //! `backend/linux/packet.rs`): one ICMP echo to each target, all sent at
-//! once on one raw socket per family, answers collected until a deadline.
-//! No `ping` processes.
+//! once on one raw socket per family, answers collected until every
+//! target answered or one deadline passed. No `ping` processes.
 //!
 //! [`Backend::probe`]: crate::backend::Backend::probe
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -63,16 +66,27 @@ pub fn parse_reply(v6: bool, packet: &[u8], ident: u16) -> Option<u16> {
         .then(|| u16::from_be_bytes([icmp[6], icmp[7]]))
 }
 
+/// Most answers read from one socket per wake-up: one family flooded
+/// with ICMP cannot starve the other.
+const DRAIN: usize = 64;
+
+/// Milliseconds for `poll(2)`, rounded up so that a wake-up is never early.
+fn poll_timeout(wait: Duration) -> PollTimeout {
+    let ms = wait.as_micros().div_ceil(1000);
+    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+}
+
 /// Sends one echo to every target and returns each round-trip time, or
-/// `None` for a target that did not answer within `timeout`.
+/// `None` for a target that did not answer within `timeout`. Both
+/// families are sent at once and awaited under one deadline, and the wait
+/// ends as soon as every target that was sent an echo has answered.
 pub fn ping_all(targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Duration>>> {
     let mut rtts = vec![None; targets.len()];
     let ident = (std::process::id() & 0xffff) as u16;
+    let mut sent: Vec<Option<Instant>> = vec![None; targets.len()];
+    let mut sockets: Vec<(bool, Socket)> = Vec::new();
     for v6 in [false, true] {
-        let mine: Vec<usize> = (0..targets.len())
-            .filter(|i| targets[*i].is_ipv6() == v6)
-            .collect();
-        if mine.is_empty() {
+        if !targets.iter().any(|t| t.is_ipv6() == v6) {
             continue;
         }
         let (domain, protocol) = if v6 {
@@ -86,38 +100,73 @@ pub fn ping_all(targets: &[IpAddr], timeout: Duration) -> Result<Vec<Option<Dura
                 format!("probing needs a raw ICMP socket (run as root): {e}"),
             )
         })?;
-        let mut sent = vec![None; targets.len()];
-        for &i in &mine {
+        socket.set_nonblocking(true).map_err(|e| {
+            Error::new(
+                ErrorKind::Backend,
+                format!("a probe socket cannot be made non-blocking: {e}"),
+            )
+        })?;
+        for (i, target) in targets.iter().enumerate() {
+            if target.is_ipv6() != v6 {
+                continue;
+            }
             // Target positions are few (one per peer), well below 2^16.
             let packet = echo_request(v6, ident, i as u16);
-            let to = SockAddr::from(SocketAddr::new(targets[i], 0));
+            let to = SockAddr::from(SocketAddr::new(*target, 0));
             // Timed from before the send: a local answer may arrive within it.
             let at = Instant::now();
             if socket.send_to(&packet, &to).is_ok() {
                 sent[i] = Some(at);
             }
         }
-        let deadline = Instant::now() + timeout;
-        let mut waiting = sent.iter().filter(|s| s.is_some()).count();
-        let mut buf = [0u8; 1500];
-        while waiting > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
+        sockets.push((v6, socket));
+    }
+    let deadline = Instant::now() + timeout;
+    let mut waiting = sent.iter().flatten().count();
+    let mut buf = [0u8; 1500];
+    while waiting > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let ready: Vec<bool> = {
+            let mut fds: Vec<PollFd<'_>> = sockets
+                .iter()
+                .map(|(_, s)| PollFd::new(s.as_fd(), PollFlags::POLLIN))
+                .collect();
+            match poll(&mut fds, poll_timeout(left)) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => {
+                    return Err(Error::new(
+                        ErrorKind::Backend,
+                        format!("poll on the probe sockets failed: {e}"),
+                    ));
+                }
             }
-            let _ = socket.set_read_timeout(Some(left));
-            let Ok(n) = (&socket).read(&mut buf) else {
-                break;
-            };
-            let Some(seq) = parse_reply(v6, &buf[..n], ident) else {
+            fds.iter()
+                .map(|f| f.revents().is_some_and(|r| r.contains(PollFlags::POLLIN)))
+                .collect()
+        };
+        for ((v6, socket), ready) in sockets.iter().zip(ready) {
+            if !ready {
                 continue;
-            };
-            let i = usize::from(seq);
-            if let (Some(Some(at)), Some(slot)) = (sent.get(i), rtts.get_mut(i))
-                && slot.is_none()
-            {
-                *slot = Some(at.elapsed());
-                waiting -= 1;
+            }
+            for _ in 0..DRAIN {
+                let Ok(n) = (&*socket).read(&mut buf) else {
+                    break;
+                };
+                let Some(seq) = parse_reply(*v6, &buf[..n], ident) else {
+                    continue;
+                };
+                let i = usize::from(seq);
+                // An answer on the other family's socket is not this one's.
+                if targets.get(i).is_some_and(|t| t.is_ipv6() == *v6)
+                    && let (Some(Some(at)), Some(slot)) = (sent.get(i), rtts.get_mut(i))
+                    && slot.is_none()
+                {
+                    *slot = Some(at.elapsed());
+                    waiting -= 1;
+                }
             }
         }
     }

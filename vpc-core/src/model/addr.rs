@@ -247,11 +247,17 @@ const SPECIAL_RANGES: &[(&str, &str)] = &[
     ("ff00::/8", "multicast"),
 ];
 
-/// [`SPECIAL_RANGES`] as networks.
+/// [`SPECIAL_RANGES`] as networks, parsed once: every member's addresses
+/// are checked against them each time a spec is read.
 fn special_ranges() -> impl Iterator<Item = (Network, &'static str)> {
-    SPECIAL_RANGES
-        .iter()
-        .filter_map(|(net, what)| Some((Network::parse(net).ok()?, *what)))
+    static PARSED: std::sync::LazyLock<Vec<(Network, &'static str)>> =
+        std::sync::LazyLock::new(|| {
+            SPECIAL_RANGES
+                .iter()
+                .filter_map(|(net, what)| Some((Network::parse(net).ok()?, *what)))
+                .collect()
+        });
+    PARSED.iter().copied()
 }
 
 /// What the VPC's networks and addresses are expected to be, for messages.

@@ -60,7 +60,7 @@ fn local_desired(
 fn desired_of(store: &Store, spec: &Spec, backend: &dyn Backend) -> Result<plan::Desired> {
     let me = store.this_node()?;
     let mut desired = for_backend(plan::desired(spec, &me.name, backend.platform())?, backend);
-    desired.owned = store.owned(&spec.name)?.map(|o| o.ifaces);
+    desired.owned = store.owned(&spec.name)?.map(|o| o.ifaces.into());
     if let Some(wg) = desired.wireguard.as_mut()
         && let Some(want) = wg.device.public_key
     {
@@ -93,12 +93,22 @@ fn apply_recorded(
     what: Preview,
 ) -> Result<()> {
     let applied = backend.apply(&plan.changes).map(drop);
-    let after = match backend.observe() {
-        Ok(after) => after,
-        Err(e) => return applied.and(Err(e)),
+    // A plan with no change changed nothing: the kernel is still what
+    // `before` shows, so it is not read again (a converged re-apply costs
+    // one observe). Recording and verifying still run, on `before`.
+    let observed;
+    let after = if plan.changes.is_empty() {
+        before
+    } else {
+        observed = match backend.observe() {
+            Ok(after) => after,
+            Err(e) => return applied.and(Err(e)),
+        };
+        &observed
     };
-    let ifaces = plan::owned_after(desired, before, &plan.changes, &after);
-    let recorded = if desired.owned.as_ref() == Some(&ifaces) {
+    let ifaces = plan::owned_after(desired, before, &plan.changes, after);
+    let same_record = desired.owned.as_ref().map(plan::Record::ifaces) == Some(ifaces.as_slice());
+    let recorded = if same_record {
         Ok(())
     } else {
         locked.write_owned(&Owned {
@@ -109,11 +119,16 @@ fn apply_recorded(
     };
     applied?;
     recorded?;
+    if plan.changes.is_empty() && same_record {
+        // The same desired state on the same observation plans what it
+        // planned: nothing. Verifying would plan it again for nothing.
+        return Ok(());
+    }
     let recorded = plan::Desired {
-        owned: Some(ifaces),
+        owned: Some(ifaces.into()),
         ..desired.clone()
     };
-    verify(&recorded, &after, what)
+    verify(&recorded, after, what)
 }
 
 /// Plans `what` again against `after`, the kernel observed once the

@@ -1,6 +1,6 @@
 //! The changes between desired and observed state, ordered in phases.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -430,13 +430,24 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
         }
         // A foreign vxlan holding a tunnel's VNI on the same local address
         // and port would make the kernel refuse the tunnel midway: refuse
-        // the whole plan now instead, before anything changes.
+        // the whole plan now instead, before anything changes. The vxlans
+        // are looked up by VNI and port (in the kernel's order), not
+        // scanned per tunnel.
+        let mut vxlans: HashMap<(u32, u16), Vec<(&Iface, &VxlanConf)>> = HashMap::new();
+        for i in &observed.ifaces {
+            if let IfaceKind::Vxlan(c) = &i.kind {
+                vxlans.entry((c.vni, c.port)).or_default().push((i, c));
+            }
+        }
         for t in &desired.tunnels {
-            let holder = observed.ifaces.iter().find(|i| {
-                !desired.made(i)
-                    && matches!(&i.kind, IfaceKind::Vxlan(c)
-                        if c.vni == t.vni && c.port == t.port && (c.local == Some(t.local) || c.local.is_none()))
-            });
+            let holder = vxlans
+                .get(&(t.vni, t.port))
+                .into_iter()
+                .flatten()
+                .find(|(i, c)| {
+                    (c.local == Some(t.local) || c.local.is_none()) && !desired.made(i)
+                })
+                .map(|(i, _)| *i);
             if let Some(holder) = holder {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -448,7 +459,7 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
                 ));
             }
         }
-        let wanted: std::collections::HashSet<&str> =
+        let wanted: HashSet<&str> =
             desired.tunnels.iter().map(|t| t.name.as_str()).collect();
         for i in &observed.ifaces {
             if wanted.contains(i.name.as_str()) || !matches!(i.kind, IfaceKind::Vxlan(_)) {
@@ -882,26 +893,30 @@ pub fn owned_after(
     changes: &[Change],
     after: &Observed,
 ) -> Vec<OwnedIface> {
-    let created = |name: &str| {
-        changes.iter().any(|c| {
-            matches!(c, Change::CreateBridge { name: n, .. } | Change::CreateVxlan { name: n, .. }
-                | Change::CreateWireguard { name: n, .. }
-                if n == name)
+    // Both looked up by name: a scan per interface made recording
+    // quadratic in the number of peers.
+    let created: HashSet<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateBridge { name, .. }
+            | Change::CreateVxlan { name, .. }
+            | Change::CreateWireguard { name, .. } => Some(name.as_str()),
+            _ => None,
         })
-    };
+        .collect();
+    let was = before.by_name();
     let mut owned: Vec<OwnedIface> = after
         .ifaces
         .iter()
         .filter(|i| i.index != 0)
         .filter_map(|i| {
             let kind = OwnedKind::of(&i.kind)?;
-            let old = before
-                .ifaces
-                .iter()
-                .find(|b| b.name == i.name && b.index == i.index);
+            let old = was
+                .get(i.name.as_str())
+                .filter(|b| b.index == i.index);
             let ours = match old {
                 Some(b) => desired.made(b),
-                None => created(&i.name),
+                None => created.contains(i.name.as_str()),
             };
             ours.then(|| OwnedIface {
                 name: i.name.clone(),

@@ -1,5 +1,6 @@
 //! `status`: the kernel against the spec, as findings and per-tunnel health.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -175,13 +176,16 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
             differences.push(underlay_down(carrier, addr));
         }
     }
+    // Looked up, not scanned per tunnel: status is linear in the peers.
+    let held: HashSet<IpAddr> = observed
+        .ifaces
+        .iter()
+        .flat_map(|i| i.addrs.iter().map(|a| a.addr))
+        .collect();
+    let by_name = observed.by_name();
     let mut missing: Vec<IpAddr> = Vec::new();
     for t in &desired.tunnels {
-        let held = observed
-            .ifaces
-            .iter()
-            .any(|i| i.addrs.iter().any(|a| a.addr == t.local));
-        if !held && !missing.contains(&t.local) {
+        if !held.contains(&t.local) && !missing.contains(&t.local) {
             missing.push(t.local);
             differences.push(format!(
                 "underlay address {} of this node is on no interface: the tunnels from it \
@@ -194,7 +198,7 @@ pub fn health(desired: &Desired, observed: &Observed) -> Result<Health> {
         .tunnels
         .iter()
         .map(|t| {
-            let have = observed.get(&t.name);
+            let have = by_name.get(t.name.as_str()).copied();
             let conf = VxlanConf {
                 vni: t.vni,
                 local: Some(t.local),

@@ -23,5 +23,5 @@ pub use guest::{attach, attach_undo, detach, reattach};
 pub use health::{Health, TunnelHealth, health};
 pub use state::{
     Desired, FIREWALL_PREFIX, Firewall, FirewallTable, Iface, IfaceKind, Observed, OwnedIface,
-    OwnedKind, PacketFilter, Tunnel, VxlanConf, WgDevice, WgPeer, Wireguard, desired,
+    OwnedKind, PacketFilter, Record, Tunnel, VxlanConf, WgDevice, WgPeer, Wireguard, desired,
 };

@@ -1,6 +1,7 @@
 //! What a node must have (desired, from the spec) and what its kernel
 //! holds (observed).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
 
@@ -74,7 +75,7 @@ pub struct Desired {
     /// before records were kept, or a VPC never applied here): see
     /// [`Desired::made`].
     #[serde(skip)]
-    pub owned: Option<Vec<OwnedIface>>,
+    pub owned: Option<Record>,
     /// The guest ports this host records as attached to the VPC (the
     /// store's `guests/<vpc>.json`): the record proves they are the VPC's,
     /// so `apply` brings them back into the bridge ([`super::reattach`]).
@@ -239,12 +240,7 @@ impl Desired {
             return false;
         };
         match &self.owned {
-            Some(record) => {
-                iface.index != 0
-                    && record
-                        .iter()
-                        .any(|o| o.name == iface.name && o.index == iface.index && o.kind == kind)
-            }
+            Some(record) => iface.index != 0 && record.holds(&iface.name, iface.index, kind),
             None => {
                 let description = iface.description.as_deref().unwrap_or("");
                 match kind {
@@ -281,10 +277,7 @@ impl Desired {
             Some(d) if !d.is_empty() => format!("description {d:?}"),
             _ => "no description".to_owned(),
         };
-        let recorded = self
-            .owned
-            .as_deref()
-            .and_then(|r| r.iter().find(|o| o.name == iface.name));
+        let recorded = self.owned.as_ref().and_then(|r| r.named(&iface.name));
         let why = match (&self.owned, recorded) {
             (Some(_), Some(o)) => format!(
                 "vpc made an interface of that name here with index {}; this one was made by                  someone else since",
@@ -347,6 +340,46 @@ pub struct OwnedIface {
     pub index: u32,
     /// Kind.
     pub kind: OwnedKind,
+}
+
+/// What this host recorded making for a VPC, sorted (by name, index and
+/// kind) and so searched in logarithmic time: a plan asks
+/// [`Desired::made`] of every interface, and a scan of the record each
+/// time made a plan quadratic in the number of peers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record(Vec<OwnedIface>);
+
+impl Record {
+    /// The record of `ifaces`, in any order.
+    pub fn new(mut ifaces: Vec<OwnedIface>) -> Record {
+        ifaces.sort();
+        ifaces.dedup();
+        Record(ifaces)
+    }
+
+    /// The recorded interfaces, ascending.
+    pub fn ifaces(&self) -> &[OwnedIface] {
+        &self.0
+    }
+
+    /// Whether the record holds exactly this interface.
+    pub fn holds(&self, name: &str, index: u32, kind: OwnedKind) -> bool {
+        self.0
+            .binary_search_by(|o| (o.name.as_str(), o.index, o.kind).cmp(&(name, index, kind)))
+            .is_ok()
+    }
+
+    /// The first recorded interface called `name`.
+    pub fn named(&self, name: &str) -> Option<&OwnedIface> {
+        let at = self.0.partition_point(|o| o.name.as_str() < name);
+        self.0.get(at).filter(|o| o.name == name)
+    }
+}
+
+impl From<Vec<OwnedIface>> for Record {
+    fn from(ifaces: Vec<OwnedIface>) -> Record {
+        Record::new(ifaces)
+    }
 }
 
 /// What `node` must have for `spec` under `platform`'s rules. On an
@@ -676,8 +709,55 @@ impl Observed {
         self.ifaces.iter().find(|i| i.name == name)
     }
 
+    /// The interfaces by name, for a caller that looks up many: each name
+    /// stands for the first interface so called, as with [`Observed::get`].
+    pub fn by_name(&self) -> HashMap<&str, &Iface> {
+        let mut out = HashMap::with_capacity(self.ifaces.len());
+        for i in &self.ifaces {
+            out.entry(i.name.as_str()).or_insert(i);
+        }
+        out
+    }
+
     /// vpc's rule set called `table`.
     pub fn firewall(&self, table: &str) -> Option<&FirewallTable> {
         self.firewalls.iter().find(|f| f.table == table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(name: &str, index: u32, kind: OwnedKind) -> OwnedIface {
+        OwnedIface {
+            name: name.to_owned(),
+            index,
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_record_in_any_order_finds_exactly_what_it_holds() {
+        // As a hand-edited or older file may list them: unsorted, twice.
+        let record = Record::new(vec![
+            owned("vxlan9", 12, OwnedKind::Vxlan),
+            owned("v1", 3, OwnedKind::Bridge),
+            owned("vxlan10", 11, OwnedKind::Vxlan),
+            owned("v1", 3, OwnedKind::Bridge),
+        ]);
+        assert_eq!(record.ifaces().len(), 3);
+        assert!(record.ifaces().is_sorted());
+        assert!(record.holds("v1", 3, OwnedKind::Bridge));
+        assert!(record.holds("vxlan9", 12, OwnedKind::Vxlan));
+        assert!(record.holds("vxlan10", 11, OwnedKind::Vxlan));
+        // Another index (recreated by someone else), kind or name is not.
+        assert!(!record.holds("vxlan9", 13, OwnedKind::Vxlan));
+        assert!(!record.holds("v1", 3, OwnedKind::Vxlan));
+        assert!(!record.holds("vxlan1", 12, OwnedKind::Vxlan));
+        assert_eq!(record.named("vxlan10").map(|o| o.index), Some(11));
+        assert_eq!(record.named("vxlan1"), None);
+        assert_eq!(record.named("zzz"), None);
+        assert!(!Record::default().holds("v1", 3, OwnedKind::Bridge));
     }
 }

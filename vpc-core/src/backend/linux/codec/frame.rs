@@ -134,7 +134,15 @@ impl<'a> Frame<'a> {
         }
         let payload = self.payload();
         match self.message_type() {
-            t @ (RTM_NEWLINK | RTM_NEWADDR | RTM_NEWNEIGH) => {
+            RTM_NEWLINK => {
+                // Only what the decoder reads is parsed (see `trim`).
+                let trimmed = super::trim::link(payload);
+                let bytes = trimmed.as_deref().unwrap_or(payload);
+                RouteNetlinkMessage::parse_with_param(bytes, RTM_NEWLINK)
+                    .map(Reply::Route)
+                    .map_err(|e| self.error(e))
+            }
+            t @ (RTM_NEWADDR | RTM_NEWNEIGH) => {
                 RouteNetlinkMessage::parse_with_param(payload, t)
                     .map(Reply::Route)
                     .map_err(|e| self.error(e))

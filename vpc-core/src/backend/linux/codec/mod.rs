@@ -4,6 +4,7 @@
 //! be checked in tests.
 
 pub mod frame;
+mod trim;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
