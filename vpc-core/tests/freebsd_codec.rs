@@ -216,9 +216,8 @@ fn plans(spec: &Spec) -> Vec<(String, Vec<Change>)> {
     // Drift of a description or a bare bridge is repaired only on what vpc
     // recorded making: the record the store keeps after the bring-up.
     let mut recorded = d.clone();
-    recorded.owned = Some(
-        plan::owned_after(&d, &Observed::default(), &p.changes, &converged).into(),
-    );
+    recorded.owned =
+        Some(plan::owned_after(&d, &Observed::default(), &p.changes, &converged).into());
     let p = plan::plan(&recorded, &drift, Scope::All).unwrap();
     out.push(("drift".into(), p.changes));
 

@@ -444,9 +444,7 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
                 .get(&(t.vni, t.port))
                 .into_iter()
                 .flatten()
-                .find(|(i, c)| {
-                    (c.local == Some(t.local) || c.local.is_none()) && !desired.made(i)
-                })
+                .find(|(i, c)| (c.local == Some(t.local) || c.local.is_none()) && !desired.made(i))
                 .map(|(i, _)| *i);
             if let Some(holder) = holder {
                 return Err(Error::new(
@@ -459,8 +457,7 @@ pub fn plan(desired: &Desired, observed: &Observed, scope: Scope) -> Result<Plan
                 ));
             }
         }
-        let wanted: HashSet<&str> =
-            desired.tunnels.iter().map(|t| t.name.as_str()).collect();
+        let wanted: HashSet<&str> = desired.tunnels.iter().map(|t| t.name.as_str()).collect();
         for i in &observed.ifaces {
             if wanted.contains(i.name.as_str()) || !matches!(i.kind, IfaceKind::Vxlan(_)) {
                 continue;
@@ -911,9 +908,7 @@ pub fn owned_after(
         .filter(|i| i.index != 0)
         .filter_map(|i| {
             let kind = OwnedKind::of(&i.kind)?;
-            let old = was
-                .get(i.name.as_str())
-                .filter(|b| b.index == i.index);
+            let old = was.get(i.name.as_str()).filter(|b| b.index == i.index);
             let ours = match old {
                 Some(b) => desired.made(b),
                 None => created.contains(i.name.as_str()),

@@ -142,11 +142,9 @@ impl<'a> Frame<'a> {
                     .map(Reply::Route)
                     .map_err(|e| self.error(e))
             }
-            t @ (RTM_NEWADDR | RTM_NEWNEIGH) => {
-                RouteNetlinkMessage::parse_with_param(payload, t)
-                    .map(Reply::Route)
-                    .map_err(|e| self.error(e))
-            }
+            t @ (RTM_NEWADDR | RTM_NEWNEIGH) => RouteNetlinkMessage::parse_with_param(payload, t)
+                .map(Reply::Route)
+                .map_err(|e| self.error(e)),
             t => Err(self.error(format_args!(
                 "unknown message type {t}: expected NLMSG_NOOP (1), NLMSG_ERROR (2), \
                  NLMSG_DONE (3), RTM_NEWLINK (16), RTM_NEWADDR (20) or RTM_NEWNEIGH (28)"

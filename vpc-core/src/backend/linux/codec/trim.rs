@@ -261,9 +261,9 @@ mod tests {
                         InfoVxlan::Port(4789),
                     ])),
                     LinkInfo::PortKind(InfoPortKind::Bridge),
-                    LinkInfo::PortData(InfoPortData::BridgePort(vec![
-                        InfoBridgePort::Isolated(true)
-                    ])),
+                    LinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::Isolated(
+                        true
+                    )])),
                 ]),
                 LinkAttribute::IfAlias("tunnel-to-b".into()),
                 LinkAttribute::Address(vec![2, 0, 0, 0, 0, 7]),
