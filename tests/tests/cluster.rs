@@ -757,11 +757,15 @@ fn netns_encrypted_deploy_fetches_keys_and_destroy_removes_them() {
     let guests: Vec<_> = (0..3)
         .map(|i| guest(&lab, i, "vpc1", i + 1, 1370))
         .collect();
+    // The members applied in parallel: a first handshake sent before its
+    // peer's WireGuard was up is retried by WireGuard after 5 s, so a pair
+    // may take that long to talk.
     for g in &guests {
         for n in 1..=3 {
             if n != g.host() + 1 {
+                let addr = format!("10.10.11.{n}");
                 assert!(
-                    g.ping(&format!("10.10.11.{n}"), 3, &[]),
+                    (0..4).any(|_| g.ping(&addr, 3, &[])),
                     "guest {} -> {n}",
                     g.host()
                 );
@@ -777,7 +781,10 @@ fn netns_encrypted_deploy_fetches_keys_and_destroy_removes_them() {
     for (old, m) in keys.iter().zip(rotated["members"].as_array().unwrap()) {
         assert_ne!(m["wg_key"].as_str().unwrap(), *old, "{m}");
     }
-    assert!(guests[0].ping("10.10.11.2", 5, &[]), "after rotation");
+    assert!(
+        (0..4).any(|_| guests[0].ping("10.10.11.2", 3, &[])),
+        "after rotation"
+    );
 
     let r = h0.run("mode=destroy vpc_name=vpc1");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
